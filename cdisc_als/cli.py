@@ -1,0 +1,142 @@
+"""The `cdisc-als` command: one verb per stage of the raw -> SDTM -> ADaM -> TLF path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdisc_als import __version__
+from cdisc_als.resources import SAMPLE_RAW_DIR
+
+NOT_YET = 2
+
+
+class Progress:
+    """Prints each step with the seconds it took (to stderr, so stdout stays parseable)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from cdisc_als.simulate.run import simulate
+
+    progress = Progress(args.quiet)
+    counts = simulate(args.out, seed=args.seed, subjects=args.subjects, progress=progress)
+    progress(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {args.out}")
+    for name, rows in counts.items():
+        print(f"{name:12s} {rows:>9d} rows")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from cdisc_als.raw.pipeline import read_and_check_raw
+    from cdisc_als.study import load_study
+
+    progress = Progress(args.quiet)
+    study = load_study(args.study)
+    raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
+    progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
+    result = read_and_check_raw(raw_dir, study, out_dir=Path(args.out))
+    progress(f"raw data: {result.summary()}")
+    print(result.summary())
+    print(f"findings written to {Path(args.out) / 'raw_findings.csv'}")
+    print("later stages (SDTM, ADaM, validation, export, TLFs) are not built yet; see the README")
+    return 1 if result.has_errors else 0
+
+
+def _not_yet(stage: str) -> int:
+    print(f"cdisc-als {stage}: this stage is not available yet in version {__version__} "
+          "(tracked as an open issue); nothing was written.", file=sys.stderr)
+    return NOT_YET
+
+
+def _cmd_check_raw(args: argparse.Namespace) -> int:
+    from cdisc_als.raw.pipeline import read_and_check_raw
+    from cdisc_als.study import load_study
+
+    study = load_study(args.study)
+    result = read_and_check_raw(Path(args.raw), study, out_dir=Path(args.out) if args.out else None)
+    for finding in result.findings[: args.show]:
+        print(finding.describe())
+    if len(result.findings) > args.show:
+        print(f"... {len(result.findings) - args.show} more (see raw_findings.csv)")
+    print(result.summary())
+    return 1 if result.has_errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdisc-als",
+        description="Raw ALS trial visit data to CDISC SDTM and ADaM, validation, XPT/define.xml and TLFs.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdisc-als {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    run = verbs.add_parser("run", help="the whole path on the embedded sample study (or --raw DIR)",
+                           description="Read the raw tables (default: the embedded sample study), check them "
+                                       "against the raw data model, and write every output into --out. "
+                                       "Stages not yet built are reported as such.")
+    run.add_argument("--out", default="output", help="output folder (default: output)")
+    run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
+    run.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    run.add_argument("--quiet", action="store_true", help="no progress messages")
+    run.set_defaults(func=_cmd_run)
+
+    sim = verbs.add_parser("simulate", help="write a simulated study's raw tables",
+                           description="Without --subjects: the calibrated sample study (71 screened, 64 "
+                                       "randomized) whose analysis reproduces the published tables (about a "
+                                       "minute of search). With --subjects N: a realistic, uncalibrated study of "
+                                       "N screened subjects for benchmarks. Same seed -> byte-identical files. "
+                                       "Output: one CSV per raw table plus simulation.json.")
+    sim.add_argument("--out", required=True, help="folder for the raw CSV files")
+    sim.add_argument("--seed", type=int, default=20181, help="random seed (default 20181, the embedded sample)")
+    sim.add_argument("--subjects", type=int, help="scale mode: number of screened subjects")
+    sim.add_argument("--calibrated", action="store_true", help="the calibrated sample study (the default)")
+    sim.add_argument("--quiet", action="store_true", help="no progress messages")
+    sim.set_defaults(func=_cmd_simulate)
+
+    check = verbs.add_parser("check-raw", help="check raw tables against the raw data model",
+                             description="Read every raw table in DIR (CSV or XLSX), check columns, types, "
+                                         "allowed values, keys and cross-table rules, and list every finding "
+                                         "with file, row, column, value and rule.")
+    check.add_argument("raw", help="folder of raw tables")
+    check.add_argument("--out", help="folder for raw_findings.csv")
+    check.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    check.add_argument("--show", type=int, default=50, help="findings to print (default 50)")
+    check.set_defaults(func=_cmd_check_raw)
+
+    for verb, text in (
+        ("sdtm", "raw tables -> SDTM XPT datasets (--raw DIR --out DIR)"),
+        ("adam", "SDTM XPT -> ADaM XPT datasets (--sdtm DIR --out DIR)"),
+        ("validate", "conformance rules on XPT/Dataset-JSON files, P21-style report"),
+        ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
+        ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),
+        ("compare", "PROC COMPARE-style comparison of datasets or ARDs"),
+    ):
+        sub = verbs.add_parser(verb, help=f"{text} [not built yet]", description=f"{text}. Not built yet: exits 2.")
+        sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+        sub.set_defaults(func=lambda _a, v=verb: _not_yet(v))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ValueError, OSError) as exc:
+        print(f"cdisc-als {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
