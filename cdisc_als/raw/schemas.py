@@ -71,7 +71,7 @@ def _numeric(s: pd.Series) -> pd.Series:
 
 
 def _check(rule: str, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
-    return pa.Check(test, name=rule, error=MESSAGES[rule])
+    return pa.Check(test, name=rule)
 
 
 def column_checks(col: RawColumn, visits: tuple[str, ...]) -> list[pa.Check]:
@@ -90,7 +90,7 @@ def column_checks(col: RawColumn, visits: tuple[str, ...]) -> list[pa.Check]:
         if col.decimals is not None:
             places = col.decimals
             checks.append(_check("RAW-DECIMALS",
-                                 lambda s: ~s.str.fullmatch(r"[+-]?\d*\.\d{%d,}" % (places + 1))))
+                                 lambda s: ~s.str.fullmatch(rf"[+-]?\d*\.\d{{{places + 1},}}")))
     if col.type in ("integer", "decimal") and (col.min is not None or col.max is not None):
         lo = -float("inf") if col.min is None else float(col.min)
         hi = float("inf") if col.max is None else float(col.max)

@@ -178,7 +178,8 @@ def sample_adverse_events(plan: pd.DataFrame, rng: np.random.Generator) -> list[
     extra = need.sample(n=16, random_state=int(rng.integers(1 << 30)))
     late_new = need.drop(index=extra.index).sample(n=1, random_state=int(rng.integers(1 << 30))).iloc[0]
     ctl_pts = ("Back pain", "Back pain", "Back pain", "Influenza like illness", "Musculoskeletal pain") + FILLER_PTS
-    for _, row in pd.concat([extra, ctl_dead, j.to_frame().T]).iterrows():
+    early_rows = [row for _, row in extra.iterrows()] + [row for _, row in ctl_dead.iterrows()] + [j]
+    for row in early_rows:
         events.append(_filler(row, ctl_pts[int(rng.integers(len(ctl_pts)))], rng, late=False))
     events.append(_filler(late_new, FILLER_PTS[int(rng.integers(len(FILLER_PTS)))], rng, late=True))
     _partial_dates(events, rng)

@@ -4,7 +4,7 @@ Anti-inflammatory cytokines rise after the first injection (TGF-b1, IL-10, IL-6 
 TGF-b3), pro-inflammatory ones fall (MCP-1, IL-1b, TNF-a). Among good responders (>= 50 %
 slope improvement at month 4) the change in TGF-b1 is inversely related to the change in MCP-1
 with R^2 = 0.259 by construction (residual orthogonal to the TGF-b1 change, then scaled); poor
-responders get a weak relation (R^2 about 0.06).
+responders get a weak relation (R^2 about 0.06). Both hold among the subjects with a V6 sample.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def csf_values(subjects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
     """Long table SUBJID, VISIT (5/6), ANALYTE, RESULT (pg/mL, 1-2 decimals) for the given MSC subjects."""
     n = len(subjects)
     good = subjects["GOODRESP4"].to_numpy(bool)
+    paired = ~subjects["CSF_V6_MISSING"].to_numpy(bool)
     values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, (mean, sd, rel) in ANALYTES.items():
         v5 = np.maximum(rng.normal(mean, sd, n), mean * 0.1)
@@ -49,10 +50,10 @@ def csf_values(subjects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
         values[name] = (v5, change)
     tgf_change = values["TGF-beta1"][1]
     mcp_v5, mcp_change = values["MCP-1"]
-    for mask, r2 in ((good, GOOD_R2), (~good, POOR_R2)):
+    for mask, r2 in ((good & paired, GOOD_R2), (~good & paired, POOR_R2)):
         if mask.sum() > 3:
             related = _related_change(tgf_change[mask], r2, 60.0, rng)
-            mcp_change[mask] = related - related.mean() + mcp_v5[mask] * ANALYTES["MCP-1"][2]
+            mcp_change[mask] = related - related.mean() + (mcp_v5[mask] * ANALYTES["MCP-1"][2]).mean()
     rows = []
     for name, (v5, change) in values.items():
         digits = 1 if ANALYTES[name][0] >= 10 else 2
