@@ -1,5 +1,13 @@
 """Metadata layer: datasets, variables and codelists (see loader.py)."""
 
-from cdisc_als.metadata.loader import Codelist, Dataset, Metadata, MetadataError, Term, Variable, load_metadata
+from cdisc_als.metadata.loader import (
+    Codelist,
+    Dataset,
+    Metadata,
+    MetadataError,
+    Term,
+    Variable,
+    load_metadata,
+)
 
 __all__ = ["Codelist", "Dataset", "Metadata", "MetadataError", "Term", "Variable", "load_metadata"]
