@@ -187,3 +187,12 @@ def test_findings_file_written(raw_dir, tmp_path):
     assert list(findings.columns) == ["file", "row", "column", "value", "rule", "severity", "message"]
     assert (findings["rule"] == "RAW-RANGE").any()
     assert (out / "raw_accounting.csv").exists()
+
+
+def test_raw_data_doc_is_generated_from_the_model():
+    from cdisc_als.raw.docs import render
+    from cdisc_als.raw.spec import load_raw_spec
+    from cdisc_als.resources import PROJECT_DIR
+
+    assert (PROJECT_DIR / "docs" / "raw-data.md").read_text() == render(load_raw_spec()), \
+        "docs/raw-data.md is stale: run python -m cdisc_als.raw.docs > docs/raw-data.md"
