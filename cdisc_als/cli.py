@@ -73,6 +73,14 @@ def _cmd_check_raw(args: argparse.Namespace) -> int:
     return 1 if result.has_errors else 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from cdisc_als.compare.cli import run_compare
+
+    return run_compare(Path(args.base), Path(args.compare), keys=args.keys, tolerance=args.tolerance,
+                       method=args.method, report_dir=Path(args.report) if args.report else None,
+                       max_values=args.max_values, ard=args.ard)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdisc-als",
@@ -120,11 +128,28 @@ def build_parser() -> argparse.ArgumentParser:
         ("validate", "conformance rules on XPT/Dataset-JSON files, P21-style report"),
         ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
         ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),
-        ("compare", "PROC COMPARE-style comparison of datasets or ARDs"),
     ):
         sub = verbs.add_parser(verb, help=f"{text} [not built yet]", description=f"{text}. Not built yet: exits 2.")
         sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)
         sub.set_defaults(func=lambda _a, v=verb: _not_yet(v))
+    comp = verbs.add_parser(
+        "compare", help="PROC COMPARE-style comparison of two datasets, two folders or two ARDs",
+        description="Compare BASE with COMPARE: two .xpt or Dataset-JSON files, two folders (files paired by "
+                    "name), or two ARD CSV files (--ard). Prints a PROC COMPARE-style report per pair and "
+                    "the SYSINFO-style bit code; --report DIR also writes <name>.txt and <name>.xlsx (one sheet "
+                    "per kind of difference) and summary.csv. Exit status: 0 equal, 1 differences, 2 error.")
+    comp.add_argument("base", help="base file or folder")
+    comp.add_argument("compare", help="compare file or folder")
+    comp.add_argument("--keys", nargs="+", default=[],
+                      help="ID variables matching observations (those present in a dataset are used; default: "
+                           "the dataset's keys from the metadata, else by position)")
+    comp.add_argument("--tolerance", type=float, default=None, help="numeric criterion (default exact)")
+    comp.add_argument("--method", choices=["exact", "absolute", "relative", "percent"], default=None,
+                      help="how the criterion applies (default absolute with --tolerance, else exact)")
+    comp.add_argument("--report", help="folder for the text and XLSX reports")
+    comp.add_argument("--max-values", type=int, default=50, help="value differences listed per variable")
+    comp.add_argument("--ard", action="store_true", help="BASE and COMPARE are Analysis Results Data CSV files")
+    comp.set_defaults(func=_cmd_compare)
     return parser
 
 

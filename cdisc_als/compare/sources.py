@@ -1,0 +1,95 @@
+"""Datasets to compare, with their attributes: from a DataFrame, an XPT file or a Dataset-JSON file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+CHAR, NUM = "char", "num"
+
+
+@dataclass
+class VariableAttrs:
+    type: str                 # "char" or "num"
+    length: int | None = None
+    label: str = ""
+    format: str = ""
+    informat: str = ""
+
+
+@dataclass
+class ComparableDataset:
+    """A frame plus what PROC COMPARE looks at besides values: name, label and variable attributes."""
+
+    frame: pd.DataFrame
+    name: str = ""
+    label: str = ""
+    attrs: dict[str, VariableAttrs] = field(default_factory=dict)
+
+
+def _type_of(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return CHAR
+    return NUM if pd.api.types.is_numeric_dtype(series) else CHAR
+
+
+def from_frame(frame: pd.DataFrame, name: str = "", label: str = "",
+               attrs: dict[str, VariableAttrs] | None = None) -> ComparableDataset:
+    """Wrap a frame; attributes not given are taken from the dtypes (no length, label or format)."""
+    given = attrs or {}
+    out = {}
+    for col in frame.columns:
+        out[col] = given.get(col) or VariableAttrs(_type_of(frame[col]))
+    return ComparableDataset(frame, name, label or str(frame.attrs.get("label", "")), out)
+
+
+def read_xpt(path: str | Path) -> ComparableDataset:
+    """SAS XPORT via pyreadstat, keeping dataset label, variable labels, lengths and formats."""
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    attrs = {}
+    widths = meta.variable_storage_width or {}
+    formats = meta.original_variable_types or {}
+    informats = getattr(meta, "original_variable_informats", None) or {}
+    for name, label in zip(meta.column_names, meta.column_labels, strict=True):
+        kind = NUM if meta.readstat_variable_types.get(name) == "double" else CHAR
+        attrs[name] = VariableAttrs(kind, widths.get(name), label or "", _fmt(formats.get(name)),
+                                    _fmt(informats.get(name)))
+    for name in frame.columns:
+        if attrs[name].type == CHAR:
+            frame[name] = frame[name].fillna("").astype(str)
+    return ComparableDataset(frame, meta.table_name or Path(path).stem.upper(), meta.file_label or "", attrs)
+
+
+def _fmt(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "" if text in ("NULL", "$", "") else text
+
+
+def read_datasetjson(path: str | Path) -> ComparableDataset:
+    from cdisc_als.export.datasetjson import read_dataset_json
+
+    frame, meta = read_dataset_json(path)
+    attrs = {c.name: VariableAttrs(CHAR if c.data_type in ("string", "date", "datetime", "time", "URI") else NUM,
+                                   c.length, c.label, c.display_format or "") for c in meta.columns}
+    return ComparableDataset(frame, meta.name, meta.label, attrs)
+
+
+def load(source: object, name: str = "") -> ComparableDataset:
+    """A ComparableDataset from a frame, a ComparableDataset, or an .xpt / .json path."""
+    if isinstance(source, ComparableDataset):
+        return source
+    if isinstance(source, pd.DataFrame):
+        return from_frame(source, name)
+    path = Path(str(source))
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".xpt":
+        return read_xpt(path)
+    if suffix in (".json", ".ndjson"):
+        return read_datasetjson(path)
+    raise ValueError(f"{path}: cannot compare files of type {suffix!r} (use .xpt or Dataset-JSON .json)")

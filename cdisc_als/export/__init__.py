@@ -1,0 +1,1 @@
+"""Submission formats: Dataset-JSON now; XPT v5 and define.xml land with the export issue."""
