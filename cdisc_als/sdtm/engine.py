@@ -1,0 +1,175 @@
+"""Run a domain spec on raw tables: rules per source, derivations, SUPPQUAL, traceability.
+
+Every record keeps the raw file and row it came from in the columns _SRC_FILE and _SRC_ROW
+(written beside the data as a trace file, never into the XPT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.findings import WARNING, Finding
+from cdisc_als.metadata import Metadata
+from cdisc_als.sdtm import derive
+from cdisc_als.sdtm.conditions import evaluate
+from cdisc_als.sdtm.rules import RuleContext, apply_rule
+from cdisc_als.sdtm.spec import DomainSpec, Source
+from cdisc_als.study import Study
+
+TRACE = ["_SRC_FILE", "_SRC_ROW"]
+
+
+@dataclass
+class MappingContext:
+    study: Study
+    metadata: Metadata
+    raw: dict[str, pd.DataFrame]           # raw tables as read (text, with _ROW), rejected rows removed
+    files: dict[str, str]
+    sites: dict[str, str]
+    built: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> pd.Series:
+        dm = self.built.get("DM")
+        return pd.Series(dtype=object) if dm is None else dm.set_index("USUBJID")["RFSTDTC"]
+
+
+@dataclass
+class DomainResult:
+    domain: str
+    data: pd.DataFrame                     # with _SRC_FILE/_SRC_ROW
+    supp: pd.DataFrame
+    findings: list[Finding]
+
+
+def _transpose(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """Wide columns -> one row per listed column: _COLUMN, _VALUE and the entry's `set` values."""
+    parts = []
+    skip_blank = spec.get("skip_blank", True)
+    for entry in spec["columns"]:
+        column = entry["column"]
+        if column not in frame.columns:
+            raise KeyError(f"transpose column {column!r} is not in the source table")
+        part = frame.copy()
+        part["_COLUMN"] = column
+        part["_VALUE"] = frame[column].fillna("").astype(str)
+        for key, value in (entry.get("set") or {}).items():
+            part[key] = "" if value is None else str(value)
+        if skip_blank:
+            part = part[part["_VALUE"] != ""]
+        parts.append(part)
+    order = {e["column"]: k for k, e in enumerate(spec["columns"])}
+    long = pd.concat(parts, ignore_index=True)
+    long["_ORDER"] = long["_COLUMN"].map(order)
+    return long.sort_values(["_ROW", "_ORDER"], kind="stable").drop(columns="_ORDER").reset_index(drop=True)
+
+
+def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.DataFrame, list[dict], list[Finding]]:
+    """Apply one source's rules; returns records (with trace), supp values per record and findings."""
+    raw = ctx.raw[source.table].reset_index(drop=True)
+    file_name = ctx.files[source.table]
+    if source.where is not None:
+        raw = raw[evaluate(source.where, raw).to_numpy()].reset_index(drop=True)
+    frame = _transpose(raw, source.transpose) if source.transpose else raw
+    rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites)
+    findings: list[Finding] = []
+    out = pd.DataFrame(index=frame.index)
+    for var, rule in source.variables.items():
+        values, problems = apply_rule(frame, rule, rule_ctx)
+        out[var] = values.to_numpy() if len(values) == len(frame) else values.reindex(frame.index).to_numpy()
+        findings += [Finding(file_name, int(frame["_ROW"].iloc[pos]), column, value, f"SDTM-{rule['rule'].upper()}",
+                             f"{domain}.{var}: {message}", WARNING if rule["rule"] == "ct" else "error")
+                     for pos, column, value, message in problems]
+    out["_SRC_FILE"] = file_name
+    out["_SRC_ROW"] = frame["_ROW"].to_numpy()
+    supp = []
+    for spec in source.supp:
+        values, problems = apply_rule(frame, spec["value"], rule_ctx)
+        supp.append({"qnam": spec["qnam"], "qlabel": spec["qlabel"], "qorig": spec.get("qorig", "CRF"),
+                     "qeval": spec.get("qeval", ""), "values": values.fillna("").astype(str).to_numpy()})
+    return out, supp, findings
+
+
+def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_id: str) -> pd.DataFrame:
+    """SUPP-- records (never with a blank QVAL), IDVAR = --SEQ of the parent record."""
+    rows = []
+    for item in supp_values:
+        values = pd.Series(item["values"], index=data.index)
+        keep = values != ""
+        if not keep.any():
+            continue
+        part = pd.DataFrame({
+            "STUDYID": study_id, "RDOMAIN": domain, "USUBJID": data.loc[keep, "USUBJID"],
+            "IDVAR": f"{domain}SEQ" if domain != "DM" else "",
+            "IDVARVAL": data.loc[keep, f"{domain}SEQ"].map(lambda v: f"{v:.0f}") if domain != "DM" else "",
+            "QNAM": item["qnam"], "QLABEL": item["qlabel"], "QVAL": values[keep], "QORIG": item["qorig"],
+            "QEVAL": item["qeval"], "_SRC_FILE": data.loc[keep, "_SRC_FILE"], "_SRC_ROW": data.loc[keep, "_SRC_ROW"],
+        })
+        rows.append(part)
+    columns = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL", *TRACE]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(rows, ignore_index=True).sort_values(["USUBJID", "IDVARVAL", "QNAM"], kind="stable",
+                                                          key=_natural).reset_index(drop=True)
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().all() else column
+
+
+def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
+    """All sources of a domain, then its derivations, in the order the spec gives."""
+    parts, supp_parts, findings = [], [], []
+    for source in spec.sources:
+        records, supp_values, problems = map_source(source, ctx, spec.domain)
+        parts.append(records)
+        supp_parts.append((records, supp_values))
+        findings += problems
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    # carry each source's supp values along the concatenated rows
+    supp_columns = []
+    offset = 0
+    for records, supp_values in supp_parts:
+        for item in supp_values:
+            name = f"_SUPP_{item['qnam']}"
+            if name not in data.columns:
+                data[name] = ""
+                supp_columns.append(item)
+            data.loc[offset: offset + len(records) - 1, name] = item["values"]
+        offset += len(records)
+    data = _derive(spec, data, ctx)
+    supp_values = [{**item, "values": data[f"_SUPP_{item['qnam']}"].fillna("").to_numpy()} for item in supp_columns]
+    supp = _supp_frame(spec.domain, data, supp_values, ctx.study.study_id)
+    data = data.drop(columns=[c for c in data.columns if c.startswith("_SUPP_")])
+    return DomainResult(spec.domain, data, supp, findings)
+
+
+def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.DataFrame:
+    steps = spec.derive
+    if "dm_reference" in steps:
+        from cdisc_als.sdtm.dm import derive_dm_reference
+
+        data = derive_dm_reference(data, steps["dm_reference"], ctx)
+    if "epoch" in steps and "SV" in ctx.built:
+        data = derive.derive_epoch(data, steps["epoch"], derive.visit_dates_from_sv(ctx.built["SV"]), ctx.study)
+    if "lobxfl" in steps:
+        conf = steps["lobxfl"]
+        data = derive.derive_lobxfl(data, conf["flag"], conf["date"], list(conf.get("by", [])), conf["result"],
+                                    ctx.reference)
+    sort = spec.sort or ["USUBJID"]
+    if steps.get("seq", False):
+        data = derive.derive_seq(data, spec.domain, sort)
+    else:
+        keys = [k for k in sort if k in data.columns]
+        data = data.sort_values(keys, kind="stable").reset_index(drop=True) if keys else data
+    if "study_day" in steps:
+        data = derive.derive_study_day(data, dict(steps["study_day"]), ctx.reference)
+    return data
+
+
+def blank_like(metadata_type: str, n: int) -> np.ndarray:
+    return np.full(n, np.nan) if metadata_type == "Num" else np.full(n, "", dtype=object)

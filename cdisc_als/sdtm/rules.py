@@ -1,0 +1,167 @@
+"""The catalogue of mapping rules: each maps one target variable from raw columns, vectorised.
+
+A rule is a mapping in the domain spec, e.g. `{rule: ct, from: SEX, codelist: SEX}`. Every rule
+returns the target values for all source rows and a list of (row position, message) problems
+that become findings (an unmapped term, an unparseable date); a problem never raises.
+
+Rules:
+  assign     copy a raw column                              {from}
+  hardcode   a constant ($study_id, $domain are replaced)   {value}
+  ct         collected value -> submission value of a codelist, synonyms and decodes accepted,
+             case-insensitive; unmapped values are findings   {from, codelist, output: value|decode}
+  map        sponsor mapping table, unmapped -> finding      {from, values: {raw: target}, default}
+  date       raw (partial) date -> ISO 8601                  {from, time}
+  number     text -> number; not a number -> finding         {from}
+  usubjid    the study's USUBJID pattern from site and subject
+  visitnum   visit name -> VISITNUM of study.yaml            {from}
+  delta_day  --DY from a day offset (PRO-ACT *_Delta)        {from}
+  condition  apply `then` where a parsed condition holds, else `else` (blank by default)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.metadata import Metadata
+from cdisc_als.sdtm.conditions import evaluate
+from cdisc_als.sdtm.dates import day_from_delta, to_iso8601
+from cdisc_als.study import Study
+
+Problems = list[tuple[int, str, str, str]]   # (row position, column, value, message)
+
+
+@dataclass
+class RuleContext:
+    study: Study
+    metadata: Metadata
+    domain: str
+    sites: dict[str, str]          # SUBJID -> SITEID (from the subject table)
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name not in frame.columns:
+        raise KeyError(f"raw column {name!r} is not in the source table")
+    return frame[name].fillna("").astype(str)
+
+
+def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    return _col(frame, spec["from"]), []
+
+
+def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    value = spec["value"]
+    if isinstance(value, str):
+        value = value.replace("$study_id", ctx.study.study_id).replace("$domain", ctx.domain)
+    return pd.Series([value] * len(frame), index=frame.index, dtype=object), []
+
+
+def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    codelist = ctx.metadata.codelist(spec["codelist"])
+    source = _col(frame, spec["from"])
+    lookup = codelist.lookup()
+    mapped = source.str.upper().map(lookup)
+    if spec.get("output", "value") == "decode":
+        decodes = {t.value: (t.decode or t.value) for t in codelist.terms}
+        mapped = mapped.map(decodes)
+    bad = mapped.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i], f"not in codelist {codelist.id}"
+                 + ("" if codelist.extensible else " (non-extensible)"))
+                for i in np.nonzero(bad.to_numpy())[0]]
+    return mapped.fillna(""), problems
+
+
+def rule_map(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    table = {str(k): ("" if v is None else str(v)) for k, v in (spec.get("values") or {}).items()}
+    mapped = source.map(table)
+    if "default" in spec:
+        return mapped.fillna(str(spec["default"])), []
+    bad = mapped.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i], "no mapping for this value")
+                for i in np.nonzero(bad.to_numpy())[0]]
+    return mapped.fillna(""), problems
+
+
+def rule_date(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    if spec.get("time"):
+        time = _col(frame, spec["time"])
+        source = source.where(time == "", source + "T" + time)
+    iso, error = to_iso8601(source)
+    problems = [(int(i), spec["from"], source.iloc[i], error.iloc[i]) for i in np.nonzero((error != "").to_numpy())[0]]
+    return iso, problems
+
+
+def rule_number(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    number = pd.to_numeric(source.where(source != "", None), errors="coerce")
+    bad = number.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i], "not a number") for i in np.nonzero(bad.to_numpy())[0]]
+    return number.astype("float64"), problems
+
+
+def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    subject = _col(frame, spec.get("from", "SUBJID"))
+    site = subject.map(ctx.sites)
+    out = pd.Series([ctx.study.usubjid(s, j) if isinstance(s, str) else "" for s, j in zip(site, subject, strict=True)],
+                    index=frame.index, dtype=object)
+    problems = [(int(i), "SUBJID", subject.iloc[i], "subject not in the subject table")
+                for i in np.nonzero(site.isna().to_numpy())[0]]
+    return out, problems
+
+
+def rule_visitnum(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    numbers = {v.visit.upper(): v.visitnum for v in ctx.study.visits}
+    out = source.str.upper().map(numbers)
+    bad = out.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i], "not a visit of study.yaml") for i in np.nonzero(bad.to_numpy())[0]]
+    return out.astype("float64"), problems
+
+
+def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    out = day_from_delta(source.where(source != "", None))
+    bad = out.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i], "day offset is not a whole number")
+                for i in np.nonzero(bad.to_numpy())[0]]
+    return out, problems
+
+
+def rule_condition(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    mask = evaluate(spec["when"], frame).to_numpy()
+    where_then, where_else = np.nonzero(mask)[0], np.nonzero(~mask)[0]
+    then_values, then_problems = apply_rule(frame[mask], spec["then"], ctx)
+    problems = [(int(where_then[p]), c, v, m) for p, c, v, m in then_problems]
+    if spec.get("else"):
+        else_values, else_problems = apply_rule(frame[~mask], spec["else"], ctx)
+        problems += [(int(where_else[p]), c, v, m) for p, c, v, m in else_problems]
+    else:
+        blank = np.nan if _is_numeric(then_values) else ""
+        else_values = pd.Series([blank] * len(where_else), index=frame.index[~mask], dtype=then_values.dtype)
+    out = pd.concat([then_values, else_values]).reindex(frame.index)
+    return out, problems
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series)
+
+
+RULES: dict[str, Callable[[pd.DataFrame, dict[str, Any], RuleContext], tuple[pd.Series, Problems]]] = {
+    "assign": rule_assign, "hardcode": rule_hardcode, "ct": rule_ct, "map": rule_map, "date": rule_date,
+    "number": rule_number, "usubjid": rule_usubjid, "visitnum": rule_visitnum, "delta_day": rule_delta_day,
+    "condition": rule_condition,
+}
+REQUIRED = {"assign": ("from",), "hardcode": ("value",), "ct": ("from", "codelist"), "map": ("from", "values"),
+            "date": ("from",), "number": ("from",), "usubjid": (), "visitnum": ("from",), "delta_day": ("from",),
+            "condition": ("when", "then")}
+
+
+def apply_rule(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    """Run one rule on the source rows; row positions in problems are positions in `frame`."""
+    return RULES[spec["rule"]](frame, spec, ctx)
