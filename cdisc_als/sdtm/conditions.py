@@ -3,6 +3,7 @@
 A condition is a mapping with one test on one raw column, or a combination:
   {column: SERIOUS, equals: "Y"}        {column: PROC, in: [TRACHEOSTOMY, NIV]}
   {column: AEENDT, blank: true}         {column: X, not_equals: "N"}   {column: X, not_in: [...]}
+  {column: RESULT, starts_with: "<"}
   {all: [cond, cond, ...]}              {any: [cond, ...]}              {not: cond}
 Values are compared as text after trimming; comparisons are exact (case-sensitive).
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-TESTS = ("equals", "not_equals", "in", "not_in", "blank", "not_blank")
+TESTS = ("equals", "not_equals", "in", "not_in", "blank", "not_blank", "starts_with")
 
 
 class ConditionError(ValueError):
@@ -67,6 +68,8 @@ def evaluate(cond: dict[str, Any], frame: pd.DataFrame) -> pd.Series:
         return values.isin([str(v) for v in cond["in"]])
     if "not_in" in cond:
         return ~values.isin([str(v) for v in cond["not_in"]])
+    if "starts_with" in cond:
+        return values.str.startswith(str(cond["starts_with"]))
     if "blank" in cond:
         return (values == "") == bool(cond["blank"])
     return (values != "") == bool(cond["not_blank"])

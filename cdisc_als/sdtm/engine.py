@@ -121,9 +121,22 @@ def _natural(column: pd.Series) -> pd.Series:
     return numbers if numbers.notna().all() else column
 
 
+def parameter_records(spec: DomainSpec, ctx: MappingContext) -> pd.DataFrame:
+    """Records given literally in the spec (trial design domains such as TS), $study_id replaced."""
+    rows = []
+    for item in spec.parameters:
+        row = {k: (v.replace("$study_id", ctx.study.study_id).replace("$registry_id", ctx.study.registry_id)
+                   if isinstance(v, str) else v) for k, v in item.items()}
+        rows.append({"STUDYID": ctx.study.study_id, "DOMAIN": spec.domain, **row,
+                     "_SRC_FILE": spec.path.name, "_SRC_ROW": np.nan})
+    return pd.DataFrame(rows)
+
+
 def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
     """All sources of a domain, then its derivations, in the order the spec gives."""
     parts, supp_parts, findings = [], [], []
+    if spec.parameters:
+        parts.append(parameter_records(spec, ctx))
     for source in spec.sources:
         records, supp_values, problems = map_source(source, ctx, spec.domain)
         parts.append(records)
@@ -154,8 +167,10 @@ def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.Dat
         from cdisc_als.sdtm.dm import derive_dm_reference
 
         data = derive_dm_reference(data, steps["dm_reference"], ctx)
-    if "epoch" in steps and "SV" in ctx.built:
-        data = derive.derive_epoch(data, steps["epoch"], derive.visit_dates_from_sv(ctx.built["SV"]), ctx.study)
+    if "epoch" in steps:
+        visits = (derive.visit_dates_from_sv(ctx.built["SV"]) if "SV" in ctx.built
+                  else pd.DataFrame(columns=["USUBJID", "VISITNUM", "DATE"]))
+        data = derive.derive_epoch(data, steps["epoch"], visits, ctx.study)
     if "lobxfl" in steps:
         conf = steps["lobxfl"]
         data = derive.derive_lobxfl(data, conf["flag"], conf["date"], list(conf.get("by", [])), conf["result"],

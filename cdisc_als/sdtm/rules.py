@@ -56,7 +56,8 @@ def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     value = spec["value"]
     if isinstance(value, str):
-        value = value.replace("$study_id", ctx.study.study_id).replace("$domain", ctx.domain)
+        value = (value.replace("$study_id", ctx.study.study_id).replace("$domain", ctx.domain)
+                 .replace("$country", ctx.study.country))
     return pd.Series([value] * len(frame), index=frame.index, dtype=object), []
 
 
@@ -144,7 +145,8 @@ def rule_condition(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) 
     else:
         blank = np.nan if _is_numeric(then_values) else ""
         else_values = pd.Series([blank] * len(where_else), index=frame.index[~mask], dtype=then_values.dtype)
-    out = pd.concat([then_values, else_values]).reindex(frame.index)
+    pieces = [part for part in (then_values, else_values) if len(part)]
+    out = pd.concat(pieces).reindex(frame.index) if pieces else then_values.reindex(frame.index)
     return out, problems
 
 

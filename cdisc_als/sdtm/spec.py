@@ -43,6 +43,7 @@ class DomainSpec:
     derive: dict[str, Any]
     sort: list[str]
     path: Path
+    parameters: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _check_rule(rule: Any, where: str, problems: list[str]) -> None:
@@ -113,7 +114,10 @@ def load_domain_spec(path: Path, metadata: Metadata, raw_tables: set[str] | None
     sort = [str(s) for s in doc.get("sort", [])]
     if problems:
         raise MappingSpecError(problems)
-    return DomainSpec(dataset_name, sources, derive, sort, path)
+    parameters = doc.get("parameters") or []
+    if not isinstance(parameters, list) or any(not isinstance(p, dict) for p in parameters):
+        raise MappingSpecError([f"{path.name}: 'parameters' must be a list of mappings"])
+    return DomainSpec(dataset_name, sources, derive, sort, path, parameters)
 
 
 def load_domain_specs(folder: Path, metadata: Metadata, raw_tables: set[str] | None = None) -> list[DomainSpec]:

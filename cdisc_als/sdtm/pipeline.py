@@ -1,0 +1,178 @@
+"""Raw folder -> every SDTM domain as XPT, with trace files, reconciliation and findings.
+
+Outputs in the target folder:
+  <domain>.xpt and supp<domain>.xpt   one dataset per file, lower-case names, labels and lengths
+                                      from the metadata (XPT v5, fixed timestamp)
+  trace/<domain>.csv                  each record's raw file and row (the key variables beside them)
+  reconciliation.csv                  per raw table: rows read, rejected, mapped, mapped to several
+                                      records, not used
+  reconciliation_rows.csv             every raw row that was rejected or not used, with the reason
+  sdtm_findings.csv                   raw-data findings and mapping findings (file, row, column, ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.export.xpt import XptVariable, write_xpt
+from cdisc_als.findings import ERROR, Finding, Findings
+from cdisc_als.io import safe_child, write_csv
+from cdisc_als.metadata import Metadata, load_metadata
+from cdisc_als.raw.pipeline import read_and_check_raw
+from cdisc_als.raw.spec import load_raw_spec
+from cdisc_als.resources import mappings_dir
+from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
+from cdisc_als.sdtm.spec import load_domain_specs
+from cdisc_als.study import Study
+
+
+@dataclass
+class SdtmResult:
+    datasets: dict[str, pd.DataFrame]          # final SDTM frames (no trace columns), keyed by dataset name
+    traces: dict[str, pd.DataFrame]
+    findings: Findings
+    reconciliation: pd.DataFrame
+    unmapped_rows: pd.DataFrame
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _rejected_rows(findings: Findings) -> dict[tuple[str, int], list[str]]:
+    """(file, row) -> reasons, for raw rows with error findings (they are not mapped)."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for f in findings:
+        if f.severity == ERROR and f.row is not None:
+            out.setdefault((f.file, int(f.row)), []).append(f"{f.rule} {f.column}={f.value!r}: {f.message}")
+    return out
+
+
+def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: str | None = None) -> pd.DataFrame:
+    """Columns in metadata order, Req/Exp variables added when absent, metadata types applied."""
+    meta = metadata.dataset(meta_name or dataset)
+    columns = []
+    out = pd.DataFrame(index=frame.index)
+    for var in meta.variables:
+        if var.name in frame.columns:
+            values = frame[var.name]
+        elif var.core in ("Req", "Exp"):
+            values = pd.Series(np.nan if var.type == "Num" else "", index=frame.index)
+        else:
+            continue
+        if var.type == "Num":
+            out[var.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[var.name] = values.fillna("").astype(str)
+        columns.append(var.name)
+    return out[columns].reset_index(drop=True)
+
+
+def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> list[XptVariable]:
+    """XPT attributes from the metadata; character length = longest value (at least 1)."""
+    meta = metadata.dataset(meta_name)
+    out = []
+    for name in frame.columns:
+        var = meta.variable(name)
+        if var.type == "Num":
+            out.append(XptVariable(name, "Num", 8, var.label))
+        else:
+            longest = int(frame[name].map(len).max()) if len(frame) else 1
+            out.append(XptVariable(name, "Char", max(1, longest), var.label))
+    return out
+
+
+def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
+             progress=None) -> SdtmResult:
+    """Map a raw folder to SDTM with the specs of mappings/sdtm; write the outputs when out_dir is given."""
+    say = progress or (lambda _m: None)
+    base = mappings_dir(mappings)
+    metadata = load_metadata(base)
+    raw_spec = load_raw_spec(base / "raw" / "tables.yaml")
+    specs = load_domain_specs(base / "sdtm", metadata, set(raw_spec.tables))
+    say("reading and checking raw tables")
+    raw = read_and_check_raw(raw_dir, study, raw_spec)
+    findings = Findings(list(raw.findings))
+    rejected = _rejected_rows(raw.findings)
+    tables = {}
+    for name, frame in raw.tables.items():
+        file = raw.files[name]
+        keep = [(file, int(r)) not in rejected for r in frame["_ROW"]]
+        tables[name] = frame[keep].reset_index(drop=True)
+    subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=["SUBJID", "SITEID"]))
+    sites = dict(zip(subject["SUBJID"], subject.get("SITEID", pd.Series("", index=subject.index)), strict=True))
+    ctx = MappingContext(study, metadata, tables, raw.files, sites)
+
+    datasets, traces, labels = {}, {}, {}
+    for spec in specs:
+        say(f"mapping {spec.domain}")
+        result = run_domain(spec, ctx)
+        ctx.built[spec.domain] = result.data
+        findings.extend(result.findings)
+        datasets[spec.domain] = finalize(result.data, spec.domain, metadata)
+        traces[spec.domain] = _trace(result.data, spec.domain)
+        labels[spec.domain] = metadata.dataset(spec.domain).label
+        if len(result.supp):
+            name = f"SUPP{spec.domain}"
+            datasets[name] = finalize(result.supp, name, metadata, "SUPPQUAL")
+            traces[name] = result.supp[["USUBJID", "IDVARVAL", "QNAM", *TRACE]]
+            labels[name] = f"Supplemental Qualifiers for {spec.domain}"
+    reconciliation, unmapped = reconcile(raw.tables, raw.files, traces, rejected)
+    result = SdtmResult(datasets, traces, findings, reconciliation, unmapped, labels)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir), metadata)
+    return result
+
+
+def _trace(data: pd.DataFrame, domain: str) -> pd.DataFrame:
+    keys = [c for c in dict.fromkeys(("USUBJID", f"{domain}SEQ", "TSPARMCD", "TSSEQ")) if c in data.columns]
+    return data[[*keys, *TRACE]].copy()
+
+
+def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces: dict[str, pd.DataFrame],
+              rejected: dict[tuple[str, int], list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Account for every raw row: rejected (with reasons), mapped to 1 or more records, or not used."""
+    parent = [t for name, t in traces.items() if not name.startswith("SUPP")]
+    used = pd.concat(parent, ignore_index=True)[TRACE] if parent else pd.DataFrame(columns=TRACE)
+    used = used.dropna(subset=["_SRC_ROW"])
+    counts = used.groupby(["_SRC_FILE", "_SRC_ROW"]).size()
+    summary, detail = [], []
+    for name, frame in raw_tables.items():
+        file = files[name]
+        rows = frame["_ROW"].astype(int).to_numpy()
+        produced = np.array([counts.get((file, r), 0) for r in rows])
+        is_rejected = np.array([(file, int(r)) in rejected for r in rows])
+        summary.append({"table": name, "file": file, "rows": len(rows), "rejected": int(is_rejected.sum()),
+                        "mapped": int(((produced > 0) & ~is_rejected).sum()),
+                        "mapped_to_several": int(((produced > 1) & ~is_rejected).sum()),
+                        "not_used": int(((produced == 0) & ~is_rejected).sum()),
+                        "records": int(produced.sum())})
+        for r, n, rej in zip(rows, produced, is_rejected, strict=True):
+            if rej:
+                detail.append({"file": file, "row": int(r), "status": "rejected",
+                               "reason": "; ".join(rejected[(file, int(r))])})
+            elif n == 0:
+                detail.append({"file": file, "row": int(r), "status": "not used",
+                               "reason": "no domain spec selects this row (all its values blank or filtered)"})
+    return (pd.DataFrame(summary), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
+
+
+def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in result.datasets.items():
+        meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
+        write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
+                  xpt_variables(frame, metadata, meta_name))
+        write_csv(result.traces[name], safe_child(out, f"trace/{name.lower()}.csv"))
+    write_csv(result.reconciliation, safe_child(out, "reconciliation.csv"))
+    write_csv(result.unmapped_rows, safe_child(out, "reconciliation_rows.csv"))
+    result.findings.write_csv(safe_child(out, "sdtm_findings.csv"))
+
+
+def finding_count(result: SdtmResult) -> tuple[int, int]:
+    errors = sum(1 for f in result.findings if f.severity == ERROR)
+    return errors, len(result.findings) - errors
+
+
+__all__ = ["Finding", "SdtmResult", "finalize", "finding_count", "reconcile", "run_sdtm", "write_outputs"]
