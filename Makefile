@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= output
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test lint bench sample sample-sdtm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ bench: $(STAMP)
 
 sample: $(STAMP)
 	$(BIN)/cdisc-als simulate --calibrated --seed 20181 --out cdisc_als/data/sample_raw
+	$(MAKE) sample-sdtm
+
+sample-sdtm: $(STAMP)
+	rm -rf sample_sdtm/*.xpt sample_sdtm/trace
+	$(BIN)/cdisc-als sdtm --raw cdisc_als/data/sample_raw --out sample_sdtm --quiet
 
 clean:
 	rm -rf $(VENV) $(OUT)

@@ -39,18 +39,37 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from cdisc_als.raw.pipeline import read_and_check_raw
+    from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
+    from cdisc_als.study import load_study
+
+    progress = Progress(args.quiet)
+    out = Path(args.out)
+    study = load_study(args.study)
+    raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
+    progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
+    raw = read_and_check_raw(raw_dir, study, out_dir=out / "raw")
+    print(f"raw data: {raw.summary()} (see {out / 'raw' / 'raw_findings.csv'})")
+    progress("mapping SDTM")
+    sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress)
+    errors, warnings = finding_count(sdtm)
+    print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
+          f"{errors} errors, {warnings} warnings -> {out / 'sdtm'}")
+    print("later stages (ADaM, validation, export, TLFs) are not built yet; see the README")
+    return 1 if raw.has_errors or errors else 0
+
+
+def _cmd_sdtm(args: argparse.Namespace) -> int:
+    from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
     from cdisc_als.study import load_study
 
     progress = Progress(args.quiet)
     study = load_study(args.study)
-    raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
-    progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
-    result = read_and_check_raw(raw_dir, study, out_dir=Path(args.out))
-    progress(f"raw data: {result.summary()}")
-    print(result.summary())
-    print(f"findings written to {Path(args.out) / 'raw_findings.csv'}")
-    print("later stages (SDTM, ADaM, validation, export, TLFs) are not built yet; see the README")
-    return 1 if result.has_errors else 0
+    result = run_sdtm(Path(args.raw), Path(args.out), study, args.mappings, progress=progress)
+    for name, frame in result.datasets.items():
+        print(f"{name.lower():10s} {len(frame):>9d} records")
+    errors, warnings = finding_count(result)
+    print(f"{errors} errors, {warnings} warnings (sdtm_findings.csv); reconciliation.csv accounts for every raw row")
+    return 1 if errors else 0
 
 
 def _not_yet(stage: str) -> int:
@@ -96,8 +115,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="output", help="output folder (default: output)")
     run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
     run.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    run.add_argument("--mappings", help="mappings folder (default: the project's mappings/)")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.set_defaults(func=_cmd_run)
+
+    sdtm = verbs.add_parser(
+        "sdtm", help="raw tables -> SDTM XPT datasets",
+        description="Map a folder of raw tables to SDTM with the specs of <mappings>/sdtm/<DOMAIN>.yaml. Writes "
+                    "<domain>.xpt (XPT v5, labels and lengths from the metadata), supp<domain>.xpt, trace/<domain>.csv "
+                    "(raw file and row of every record), reconciliation.csv and reconciliation_rows.csv (every raw row: "
+                    "mapped, mapped to several records, rejected with the reason, or not used) and sdtm_findings.csv. "
+                    "Exit status 1 when there are errors.")
+    sdtm.add_argument("--raw", required=True, help="folder of raw CSV/XLSX tables")
+    sdtm.add_argument("--out", required=True, help="output folder")
+    sdtm.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    sdtm.add_argument("--mappings", help="mappings folder with sdtm/, raw/, metadata/ and codelists.yaml")
+    sdtm.add_argument("--quiet", action="store_true", help="no progress messages")
+    sdtm.set_defaults(func=_cmd_sdtm)
 
     sim = verbs.add_parser("simulate", help="write a simulated study's raw tables",
                            description="Without --subjects: the calibrated sample study (71 screened, 64 "
@@ -123,7 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check_raw)
 
     for verb, text in (
-        ("sdtm", "raw tables -> SDTM XPT datasets (--raw DIR --out DIR)"),
         ("adam", "SDTM XPT -> ADaM XPT datasets (--sdtm DIR --out DIR)"),
         ("validate", "conformance rules on XPT/Dataset-JSON files, P21-style report"),
         ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
