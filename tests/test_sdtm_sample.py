@@ -64,6 +64,10 @@ def test_qs_has_12_alsfrs_items_per_administration(data, raw):
     assert set(als["QSTESTCD"]) <= {f"ALSR1{i:02d}" for i in range(1, 13)} | {"ALSR105A", "ALSR105B"}
     assert (als.groupby(["USUBJID", "VISITNUM"])["QSTESTCD"].apply(lambda s: s.str.startswith("ALSR105").sum()) == 1).all()
     assert (qs["QSSTRESN"].dropna() >= 0).all()
+    supp = data["SUPPQS"][0]
+    respondent = supp[supp["QNAM"] == "QSRESPBY"]
+    assert len(respondent) == len(raw["alsfrs"]) and set(respondent["IDVAR"]) == {"QSGRPID"}
+    assert set(respondent["IDVARVAL"]) <= set(als["QSGRPID"])
     baseline = qs[qs["QSLOBXFL"] == "Y"]
     assert not baseline.duplicated(["USUBJID", "QSCAT", "QSTESTCD"]).any()
     with_v5 = set(qs.loc[qs["VISITNUM"] == 5, "USUBJID"])

@@ -93,6 +93,12 @@ def ieee_from_ibm(raw: np.ndarray) -> np.ndarray:
     return np.where(missing, np.nan, value)
 
 
+def distinct_text(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct values) of a character column, missing as ''; checks run once per value."""
+    codes, uniques = pd.factorize(series.fillna("").astype(str), use_na_sentinel=False)
+    return codes, [str(u) for u in uniques]
+
+
 def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable]) -> list[str]:
     problems = []
     if not NAME.fullmatch(dataset):
@@ -119,16 +125,16 @@ def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVar
             for row in np.nonzero(outside)[0][:5]:
                 problems.append(f"{where} row {row + 1}: {values[row]!r} is outside the IBM floating-point range")
             continue
-        text = col.fillna("").astype(str)
-        non_ascii = ~text.map(str.isascii)
-        for row in np.nonzero(non_ascii.to_numpy())[0][:5]:
-            problems.append(f"{where} row {row + 1}: {text.iloc[row]!r} is not ASCII")
-        widths = text.map(len).to_numpy()
+        codes, uniques = distinct_text(col)
+        bad_ascii = [k for k, u in enumerate(uniques) if not u.isascii()]
+        for row in np.nonzero(np.isin(codes, bad_ascii))[0][:5]:
+            problems.append(f"{where} row {row + 1}: {uniques[codes[row]]!r} is not ASCII")
         limit = min(var.length or 200, 200)
         if var.length is not None and var.length > 200:
             problems.append(f"{where}: length {var.length} is over the XPT v5 limit of 200")
-        for row in np.nonzero(widths > limit)[0][:5]:
-            problems.append(f"{where} row {row + 1}: value of {widths[row]} bytes is longer than {limit}")
+        too_long = [k for k, u in enumerate(uniques) if len(u) > limit]
+        for row in np.nonzero(np.isin(codes, too_long))[0][:5]:
+            problems.append(f"{where} row {row + 1}: value of {len(uniques[codes[row]])} bytes is longer than {limit}")
     return problems
 
 
@@ -162,10 +168,11 @@ def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
             length = var.length or 8
             blocks.append(ibm_from_ieee(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))[:, :length])
         else:
-            text = col.fillna("").astype(str)
-            length = var.length or max(1, int(text.map(len).max() if n else 1))
-            encoded = np.array(text.tolist(), dtype=f"S{length}") if n else np.zeros(0, dtype=f"S{length}")
-            raw = encoded.view(np.uint8).reshape(n, length).copy()
+            codes, uniques = distinct_text(col)
+            length = var.length or max([1, *(len(u) for u in uniques)])
+            encoded = np.array(uniques or [""], dtype=f"S{length}")
+            raw = encoded.view(np.uint8).reshape(-1, length)[codes] if n else np.zeros((0, length), dtype=np.uint8)
+            raw = raw.copy()
             raw[raw == 0] = 0x20
             blocks.append(raw)
         lengths.append(length)

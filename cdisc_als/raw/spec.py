@@ -53,6 +53,7 @@ class RawSpec:
     subject_table: str
     subject_column: str
     source: Path
+    site_column: str = "SITEID"
 
 
 def load_raw_spec(path: str | Path | None = None) -> RawSpec:
@@ -93,4 +94,4 @@ def load_raw_spec(path: str | Path | None = None) -> RawSpec:
     subject_table = doc.get("subject_table", "demog")
     if subject_table not in tables:
         raise RawSpecError(f"{path}: subject_table {subject_table!r} is not a table")
-    return RawSpec(tables, subject_table, doc.get("subject_column", "SUBJID"), path)
+    return RawSpec(tables, subject_table, doc.get("subject_column", "SUBJID"), path, doc.get("site_column", "SITEID"))

@@ -54,8 +54,12 @@ def to_iso8601(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def date_part(iso: pd.Series) -> pd.Series:
     """The full-date part of ISO 8601 values as datetime64 (NaT when the date is partial or blank)."""
-    text = iso.fillna("").astype(str).str.slice(0, 10)
-    return pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
+    codes, uniques = pd.factorize(iso.fillna("").astype(str).str.slice(0, 10))
+    text = pd.Series(uniques, dtype=object)
+    parsed = pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
+    values = parsed.to_numpy(dtype="datetime64[ns]")
+    out = np.concatenate([values, np.array(["NaT"], dtype="datetime64[ns]")])[codes]
+    return pd.Series(out, index=iso.index)
 
 
 def study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:

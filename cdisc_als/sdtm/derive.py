@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.sdtm.dates import date_part, study_day
+from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
 
@@ -19,7 +20,7 @@ def derive_seq(frame: pd.DataFrame, domain: str, sort: list[str]) -> pd.DataFram
 
 def derive_study_day(frame: pd.DataFrame, pairs: dict[str, str], reference: pd.Series) -> pd.DataFrame:
     """--DY for each (--DTC -> --DY) pair from DM.RFSTDTC (reference: USUBJID -> RFSTDTC); no day 0."""
-    ref = frame["USUBJID"].map(reference).fillna("")
+    ref = map_values(frame["USUBJID"], reference).fillna("")
     for dtc, dy in pairs.items():
         frame[dy] = study_day(frame[dtc], ref)
     return frame
@@ -50,7 +51,7 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         epoch = epoch.where(~after.fillna(False), last_epoch)
         out.loc[matched["_I"].to_numpy()] = epoch.fillna("").to_numpy()
     if "VISITNUM" in frame.columns:
-        by_visit = pd.to_numeric(frame["VISITNUM"], errors="coerce").map(epochs).fillna("")
+        by_visit = map_values(pd.to_numeric(frame["VISITNUM"], errors="coerce"), epochs).fillna("")
         out = out.where(out != "", by_visit)
     frame["EPOCH"] = out
     return frame
@@ -59,7 +60,7 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
 def derive_lobxfl(frame: pd.DataFrame, flag: str, date_var: str, by: list[str], result: str,
                   reference: pd.Series) -> pd.DataFrame:
     """--LOBXFL = 'Y' on the last record with a result on or before RFSTDTC, per USUBJID and `by`."""
-    ref = date_part(frame["USUBJID"].map(reference).fillna(""))
+    ref = date_part(map_values(frame["USUBJID"], reference).fillna(""))
     dates = date_part(frame[date_var])
     has_result = frame[result].fillna("").astype(str) != ""
     eligible = has_result & dates.notna() & ref.notna() & (dates <= ref)

@@ -30,7 +30,7 @@ def lookup_dates(spec: dict[str, Any], ctx) -> pd.Series:
         if src.get("where"):
             raw = raw[evaluate(src["where"], raw).to_numpy()]
         iso, _ = to_iso8601(raw[src["date"]])
-        subj = raw["SUBJID"]
+        subj = raw[ctx.subject_column]
         usubjid = [ctx.study.usubjid(ctx.sites[s], s) if s in ctx.sites else "" for s in subj]
         parts.append(pd.DataFrame({"USUBJID": usubjid, "DTC": iso.to_numpy()}))
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["USUBJID", "DTC"])

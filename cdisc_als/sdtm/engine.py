@@ -29,6 +29,7 @@ class MappingContext:
     raw: dict[str, pd.DataFrame]           # raw tables as read (text, with _ROW), rejected rows removed
     files: dict[str, str]
     sites: dict[str, str]
+    subject_column: str = "SUBJID"
     built: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -74,7 +75,7 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
     if source.where is not None:
         raw = raw[evaluate(source.where, raw).to_numpy()].reset_index(drop=True)
     frame = _transpose(raw, source.transpose) if source.transpose else raw
-    rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites)
+    rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites, ctx.subject_column)
     findings: list[Finding] = []
     out = pd.DataFrame(index=frame.index)
     for var, rule in source.variables.items():
@@ -89,7 +90,8 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
     for spec in source.supp:
         values, problems = apply_rule(frame, spec["value"], rule_ctx)
         supp.append({"qnam": spec["qnam"], "qlabel": spec["qlabel"], "qorig": spec.get("qorig", "CRF"),
-                     "qeval": spec.get("qeval", ""), "values": values.fillna("").astype(str).to_numpy()})
+                     "qeval": spec.get("qeval", ""), "idvar": spec.get("idvar"),
+                     "values": values.fillna("").astype(str).to_numpy()})
     return out, supp, findings
 
 
@@ -101,14 +103,20 @@ def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_
         keep = values != ""
         if not keep.any():
             continue
+        idvar = item.get("idvar") or (f"{domain}SEQ" if domain != "DM" else "")
+        if idvar:
+            raw_id = data.loc[keep, idvar]
+            idvarval = raw_id.map(lambda v: f"{v:.0f}") if pd.api.types.is_numeric_dtype(raw_id) else raw_id
+        else:
+            idvarval = ""
         part = pd.DataFrame({
-            "STUDYID": study_id, "RDOMAIN": domain, "USUBJID": data.loc[keep, "USUBJID"],
-            "IDVAR": f"{domain}SEQ" if domain != "DM" else "",
-            "IDVARVAL": data.loc[keep, f"{domain}SEQ"].map(lambda v: f"{v:.0f}") if domain != "DM" else "",
-            "QNAM": item["qnam"], "QLABEL": item["qlabel"], "QVAL": values[keep], "QORIG": item["qorig"],
-            "QEVAL": item["qeval"], "_SRC_FILE": data.loc[keep, "_SRC_FILE"], "_SRC_ROW": data.loc[keep, "_SRC_ROW"],
+            "STUDYID": study_id, "RDOMAIN": domain, "USUBJID": data.loc[keep, "USUBJID"], "IDVAR": idvar,
+            "IDVARVAL": idvarval, "QNAM": item["qnam"], "QLABEL": item["qlabel"], "QVAL": values[keep],
+            "QORIG": item["qorig"], "QEVAL": item["qeval"], "_SRC_FILE": data.loc[keep, "_SRC_FILE"],
+            "_SRC_ROW": data.loc[keep, "_SRC_ROW"],
         })
-        rows.append(part)
+        # a qualifier of a group (IDVAR = --GRPID) is written once per group
+        rows.append(part.drop_duplicates(["USUBJID", "IDVARVAL", "QNAM"]))
     columns = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL", *TRACE]
     if not rows:
         return pd.DataFrame(columns=columns)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_als.export.xpt import XptVariable, write_xpt
+from cdisc_als.export.xpt import XptVariable, distinct_text, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
 from cdisc_als.metadata import Metadata, load_metadata
@@ -78,7 +78,7 @@ def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> li
         if var.type == "Num":
             out.append(XptVariable(name, "Num", 8, var.label))
         else:
-            longest = int(frame[name].map(len).max()) if len(frame) else 1
+            longest = max([1, *(len(u) for u in distinct_text(frame[name])[1])])
             out.append(XptVariable(name, "Char", max(1, longest), var.label))
     return out
 
@@ -88,7 +88,9 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     """Map a raw folder to SDTM with the specs of mappings/sdtm; write the outputs when out_dir is given."""
     say = progress or (lambda _m: None)
     base = mappings_dir(mappings)
-    metadata = load_metadata(base)
+    # a study's mappings folder may bring its own metadata and codelists, or use the project's
+    metadata = load_metadata(base if (base / "metadata").is_dir() and (base / "codelists.yaml").is_file()
+                             else mappings_dir())
     raw_spec = load_raw_spec(base / "raw" / "tables.yaml")
     specs = load_domain_specs(base / "sdtm", metadata, set(raw_spec.tables))
     say("reading and checking raw tables")
@@ -100,9 +102,12 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
         file = raw.files[name]
         keep = [(file, int(r)) not in rejected for r in frame["_ROW"]]
         tables[name] = frame[keep].reset_index(drop=True)
-    subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=["SUBJID", "SITEID"]))
-    sites = dict(zip(subject["SUBJID"], subject.get("SITEID", pd.Series("", index=subject.index)), strict=True))
-    ctx = MappingContext(study, metadata, tables, raw.files, sites)
+    subject_col, site_col = raw_spec.subject_column, raw_spec.site_column
+    subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=[subject_col, site_col]))
+    site_values = subject[site_col] if site_col in subject else pd.Series(study.raw.get("site_ids", [""])[0],
+                                                                          index=subject.index)
+    sites = dict(zip(subject[subject_col], site_values, strict=True))
+    ctx = MappingContext(study, metadata, tables, raw.files, sites, subject_col)
 
     datasets, traces, labels = {}, {}, {}
     for spec in specs:
@@ -136,25 +141,26 @@ def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces
     parent = [t for name, t in traces.items() if not name.startswith("SUPP")]
     used = pd.concat(parent, ignore_index=True)[TRACE] if parent else pd.DataFrame(columns=TRACE)
     used = used.dropna(subset=["_SRC_ROW"])
-    counts = used.groupby(["_SRC_FILE", "_SRC_ROW"]).size()
+    counts = used.groupby(["_SRC_FILE", "_SRC_ROW"]).size().rename("n").reset_index()
     summary, detail = [], []
     for name, frame in raw_tables.items():
         file = files[name]
         rows = frame["_ROW"].astype(int).to_numpy()
-        produced = np.array([counts.get((file, r), 0) for r in rows])
-        is_rejected = np.array([(file, int(r)) in rejected for r in rows])
+        mine = counts[counts["_SRC_FILE"] == file]
+        produced = (pd.Series(mine["n"].to_numpy(), index=mine["_SRC_ROW"].astype(int).to_numpy())
+                    .reindex(rows).fillna(0).astype(int).to_numpy())
+        bad_rows = {r for f, r in rejected if f == file}
+        is_rejected = np.isin(rows, list(bad_rows)) if bad_rows else np.zeros(len(rows), dtype=bool)
         summary.append({"table": name, "file": file, "rows": len(rows), "rejected": int(is_rejected.sum()),
                         "mapped": int(((produced > 0) & ~is_rejected).sum()),
                         "mapped_to_several": int(((produced > 1) & ~is_rejected).sum()),
                         "not_used": int(((produced == 0) & ~is_rejected).sum()),
                         "records": int(produced.sum())})
-        for r, n, rej in zip(rows, produced, is_rejected, strict=True):
-            if rej:
-                detail.append({"file": file, "row": int(r), "status": "rejected",
-                               "reason": "; ".join(rejected[(file, int(r))])})
-            elif n == 0:
-                detail.append({"file": file, "row": int(r), "status": "not used",
-                               "reason": "no domain spec selects this row (all its values blank or filtered)"})
+        for r in rows[is_rejected]:
+            detail.append({"file": file, "row": int(r), "status": "rejected", "reason": "; ".join(rejected[(file, int(r))])})
+        for r in rows[(produced == 0) & ~is_rejected]:
+            detail.append({"file": file, "row": int(r), "status": "not used",
+                           "reason": "no domain spec selects this row (all its values blank or filtered)"})
     return (pd.DataFrame(summary), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
 
 

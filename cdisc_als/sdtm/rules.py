@@ -15,6 +15,7 @@ Rules:
   usubjid    the study's USUBJID pattern from site and subject
   visitnum   visit name -> VISITNUM of study.yaml            {from}
   delta_day  --DY from a day offset (PRO-ACT *_Delta)        {from}
+  concat     text built from literals and raw columns       {parts: ["ALSFRS-R ", {from: VISIT}]}
   condition  apply `then` where a parsed condition holds, else `else` (blank by default)
 """
 
@@ -30,6 +31,7 @@ import pandas as pd
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import evaluate
 from cdisc_als.sdtm.dates import day_from_delta, to_iso8601
+from cdisc_als.sdtm.fast import map_values, on_unique
 from cdisc_als.study import Study
 
 Problems = list[tuple[int, str, str, str]]   # (row position, column, value, message)
@@ -40,7 +42,8 @@ class RuleContext:
     study: Study
     metadata: Metadata
     domain: str
-    sites: dict[str, str]          # SUBJID -> SITEID (from the subject table)
+    sites: dict[str, str]          # subject -> site (from the subject table)
+    subject_column: str = "SUBJID"
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -65,10 +68,10 @@ def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tupl
     codelist = ctx.metadata.codelist(spec["codelist"])
     source = _col(frame, spec["from"])
     lookup = codelist.lookup()
-    mapped = source.str.upper().map(lookup)
+    mapped = on_unique(source, lambda s: s.str.upper().map(lookup))
     if spec.get("output", "value") == "decode":
         decodes = {t.value: (t.decode or t.value) for t in codelist.terms}
-        mapped = mapped.map(decodes)
+        mapped = map_values(mapped, decodes)
     bad = mapped.isna() & (source != "")
     problems = [(int(i), spec["from"], source.iloc[i], f"not in codelist {codelist.id}"
                  + ("" if codelist.extensible else " (non-extensible)"))
@@ -79,7 +82,7 @@ def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tupl
 def rule_map(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     source = _col(frame, spec["from"])
     table = {str(k): ("" if v is None else str(v)) for k, v in (spec.get("values") or {}).items()}
-    mapped = source.map(table)
+    mapped = map_values(source, table)
     if "default" in spec:
         return mapped.fillna(str(spec["default"])), []
     bad = mapped.isna() & (source != "")
@@ -93,25 +96,26 @@ def rule_date(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tu
     if spec.get("time"):
         time = _col(frame, spec["time"])
         source = source.where(time == "", source + "T" + time)
-    iso, error = to_iso8601(source)
+    iso = on_unique(source, lambda s: to_iso8601(s)[0])
+    error = on_unique(source, lambda s: to_iso8601(s)[1])
     problems = [(int(i), spec["from"], source.iloc[i], error.iloc[i]) for i in np.nonzero((error != "").to_numpy())[0]]
     return iso, problems
 
 
 def rule_number(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     source = _col(frame, spec["from"])
-    number = pd.to_numeric(source.where(source != "", None), errors="coerce")
+    number = on_unique(source, lambda s: pd.to_numeric(s.where(s != "", None), errors="coerce").astype("float64"))
     bad = number.isna() & (source != "")
     problems = [(int(i), spec["from"], source.iloc[i], "not a number") for i in np.nonzero(bad.to_numpy())[0]]
     return number.astype("float64"), problems
 
 
 def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
-    subject = _col(frame, spec.get("from", "SUBJID"))
-    site = subject.map(ctx.sites)
-    out = pd.Series([ctx.study.usubjid(s, j) if isinstance(s, str) else "" for s, j in zip(site, subject, strict=True)],
-                    index=frame.index, dtype=object)
-    problems = [(int(i), "SUBJID", subject.iloc[i], "subject not in the subject table")
+    subject = _col(frame, spec.get("from", ctx.subject_column))
+    site = map_values(subject, ctx.sites)
+    out = on_unique(subject, lambda s: pd.Series(
+        [ctx.study.usubjid(ctx.sites[j], j) if j in ctx.sites else "" for j in s], dtype=object))
+    problems = [(int(i), spec.get("from", ctx.subject_column), subject.iloc[i], "subject not in the subject table")
                 for i in np.nonzero(site.isna().to_numpy())[0]]
     return out, problems
 
@@ -119,7 +123,7 @@ def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) ->
 def rule_visitnum(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     source = _col(frame, spec["from"])
     numbers = {v.visit.upper(): v.visitnum for v in ctx.study.visits}
-    out = source.str.upper().map(numbers)
+    out = on_unique(source, lambda s: s.str.upper().map(numbers))
     bad = out.isna() & (source != "")
     problems = [(int(i), spec["from"], source.iloc[i], "not a visit of study.yaml") for i in np.nonzero(bad.to_numpy())[0]]
     return out.astype("float64"), problems
@@ -132,6 +136,13 @@ def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) 
     problems = [(int(i), spec["from"], source.iloc[i], "day offset is not a whole number")
                 for i in np.nonzero(bad.to_numpy())[0]]
     return out, problems
+
+
+def rule_concat(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for part in spec["parts"]:
+        out = out + (_col(frame, part["from"]) if isinstance(part, dict) else str(part))
+    return out, []
 
 
 def rule_condition(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -157,11 +168,11 @@ def _is_numeric(series: pd.Series) -> bool:
 RULES: dict[str, Callable[[pd.DataFrame, dict[str, Any], RuleContext], tuple[pd.Series, Problems]]] = {
     "assign": rule_assign, "hardcode": rule_hardcode, "ct": rule_ct, "map": rule_map, "date": rule_date,
     "number": rule_number, "usubjid": rule_usubjid, "visitnum": rule_visitnum, "delta_day": rule_delta_day,
-    "condition": rule_condition,
+    "concat": rule_concat, "condition": rule_condition,
 }
 REQUIRED = {"assign": ("from",), "hardcode": ("value",), "ct": ("from", "codelist"), "map": ("from", "values"),
             "date": ("from",), "number": ("from",), "usubjid": (), "visitnum": ("from",), "delta_day": ("from",),
-            "condition": ("when", "then")}
+            "concat": ("parts",), "condition": ("when", "then")}
 
 
 def apply_rule(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:

@@ -73,7 +73,7 @@ def build_scale_plan(n_subjects: int, seed: int) -> pd.DataFrame:
     plan["DIAGDT"] = plan["ONSETDT"].to_numpy().astype("datetime64[D]") + rng.integers(60, 400, n).astype("timedelta64[D]")
     plan["ELESC"] = rng.choice(["CLINICALLY DEFINITE", "CLINICALLY PROBABLE"], n)
     plan["HEIGHT"] = np.round(rng.normal(165, 8, n), 0)
-    plan["WEIGHT"] = np.round(rng.normal(62, 9, n), 1)
+    plan["WEIGHT"] = np.round(np.clip(rng.normal(62, 9, n), 35, 150), 1)
     plan["GOODRESP4"] = 3 * d4 >= 2 * lead
     plan["CSF_V6_MISSING"] = rng.random(n) < 0.1
     last_trial = np.where(died_in_trial, plan["VISDT_9"], plan["VISDT_10"]).astype("datetime64[D]")
