@@ -114,7 +114,8 @@ def test_cli_simulate_and_run(tmp_path, capsys):
     assert main(["simulate", "--subjects", "50", "--seed", "2", "--out", str(raw), "--quiet"]) == 0
     assert "demog" in capsys.readouterr().out
     assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--quiet"]) == 0
-    assert (tmp_path / "out" / "raw_findings.csv").exists()
+    assert (tmp_path / "out" / "raw" / "raw_findings.csv").exists()
+    assert (tmp_path / "out" / "sdtm" / "dm.xpt").exists()
 
 
 def test_console_script_runs_on_the_embedded_sample(tmp_path):
