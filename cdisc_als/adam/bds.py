@@ -1,0 +1,125 @@
+"""Building blocks of the BDS datasets (ADQS, ADRE, ADLB): analysis visits, baseline, slopes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.adam import derive as d
+from cdisc_als.study import Study
+
+ALSFRS_ITEMS = [f"ALSR1{i:02d}" for i in range(1, 13)]
+
+
+def to_date(series: pd.Series) -> pd.Series:
+    text = series.fillna("").astype(str).str.slice(0, 10)
+    return pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
+
+
+def alsfrs_items(qs: pd.DataFrame) -> pd.DataFrame:
+    """ALSFRS-R item records with item 5 as ALSR105 (5b when present, else 5a)."""
+    items = qs[qs["QSCAT"] == "ALSFRS-R"].copy()
+    items["PARAMCD"] = items["QSTESTCD"].replace({"ALSR105A": "ALSR105", "ALSR105B": "ALSR105"})
+    items["AVAL"] = items["QSSTRESN"]
+    items["_B"] = (items["QSTESTCD"] == "ALSR105B").astype(int)
+    items = items.sort_values(["USUBJID", "VISITNUM", "PARAMCD", "_B"]).groupby(
+        ["USUBJID", "VISITNUM", "PARAMCD"], sort=False).tail(1)
+    return items[items["PARAMCD"].isin(ALSFRS_ITEMS)].drop(columns="_B")
+
+
+def alsfrs_totals(qs: pd.DataFrame, missing_rule: str = "any_missing_total_missing") -> pd.DataFrame:
+    """ALSFRS-R total per administration = sum of the 12 items; missing if any item is missing
+    (the configurable rule of study.yaml; 'prorate_one' imputes one missing item by the mean of the
+    other 11, total = round(12 x mean))."""
+    items = alsfrs_items(qs)
+    grouped = items.groupby(["USUBJID", "VISITNUM"])
+    totals = grouped.agg(AVAL=("AVAL", "sum"), N=("AVAL", "count"), QSDTC=("QSDTC", "first")).reset_index()
+    if missing_rule == "prorate_one":
+        prorated = np.floor(12 * totals["AVAL"] / totals["N"].clip(lower=1) + 0.5)
+        totals["AVAL"] = np.where(totals["N"] == 12, totals["AVAL"], np.where(totals["N"] == 11, prorated, np.nan))
+    else:
+        totals["AVAL"] = totals["AVAL"].where(totals["N"] == 12)
+    return totals
+
+
+def visit_values(records: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Wide table: one row per `by`, one column per VISITNUM, AVAL values (first record per visit)."""
+    data = records.dropna(subset=["AVAL"]).drop_duplicates([by, "VISITNUM"])
+    return data.pivot(index=by, columns="VISITNUM", values="AVAL")
+
+
+def visit_anchor(sv: pd.DataFrame, study: Study) -> pd.Series:
+    """USUBJID -> the date that is day 1 of the visit schedule: the baseline visit's date, or (for
+    subjects who never reached it) the first visit's date moved by that visit's nominal months."""
+    base = study.baseline_visit
+    first = study.visits[0]
+    dates = sv.assign(D=to_date(sv["SVSTDTC"]))
+    anchor = dates[dates["VISITNUM"] == base.visitnum].set_index("USUBJID")["D"]
+    start = dates[dates["VISITNUM"] == first.visitnum].set_index("USUBJID")["D"]
+    shift = pd.Timedelta(days=round(-first.month * d.MONTH_DAYS))
+    return anchor.combine_first(start + shift)
+
+
+def analysis_visits(records: pd.DataFrame, date_col: str, anchor: pd.Series, study: Study) -> pd.DataFrame:
+    """AVISIT/AVISITN by the windows of study.yaml: the visit whose target day (nominal month x 30.4375
+    from the anchor, no day 0) is nearest the record's day, within window_days; else UNSCHEDULED.
+    ANL01FL = 'Y' on the record nearest the target when a subject has several in one window."""
+    out = records.copy()
+    date = to_date(out[date_col])
+    day = d.study_day(date, out["USUBJID"].map(anchor))
+    targets = np.array([round(v.month * d.MONTH_DAYS) + (1 if v.month >= 0 else 0) for v in study.visits], float)
+    windows = np.array([v.window_days for v in study.visits], float)
+    dist = np.abs(day.to_numpy()[:, None] - targets[None, :])
+    dist = np.where(dist <= windows[None, :], dist, np.inf)
+    best = np.argmin(dist, axis=1)
+    found = np.isfinite(dist[np.arange(len(out)), best]) if len(out) else np.zeros(0, bool)
+    names = np.array([v.visit for v in study.visits], dtype=object)
+    months = np.array([v.month for v in study.visits], float)
+    out["AVISIT"] = np.where(found, names[best], "UNSCHEDULED")
+    out["AVISITN"] = np.where(found, months[best], np.nan)
+    out["ADT"] = date
+    out["ADY"] = d.study_day(date, out["USUBJID"].map(anchor))
+    out["_DIST"] = np.where(found, dist[np.arange(len(out)), best] if len(out) else 0, np.inf)
+    return out
+
+
+def flag_analysis_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """ANL01FL = 'Y' on one record per USUBJID/PARAMCD/AVISIT (nearest to the target day, first date)."""
+    frame = frame.copy()
+    frame["ANL01FL"] = ""
+    scheduled = frame[frame["AVISIT"] != "UNSCHEDULED"].sort_values(["USUBJID", "PARAMCD", "AVISITN", "_DIST", "ADT"])
+    keep = scheduled.groupby(["USUBJID", "PARAMCD", "AVISITN"], sort=False).head(1).index
+    frame.loc[keep, "ANL01FL"] = "Y"
+    return frame
+
+
+def add_baseline(frame: pd.DataFrame, baseline_month: float = 0.0) -> pd.DataFrame:
+    """ABLFL/BASE/CHG/PCHG per USUBJID and PARAMCD from the analysis record at the baseline visit."""
+    mask = (frame["AVISITN"] == baseline_month) & (frame["ANL01FL"] == "Y")
+    frame = frame.assign(_POST=frame["AVISITN"] > baseline_month)
+    out = d.derive_baseline(frame, ["USUBJID", "PARAMCD"], mask)
+    return out.drop(columns="_POST")
+
+
+def slope_records(wide: pd.DataFrame, dates: pd.DataFrame, start_visit: float, end_visit: float, months: float,
+                  paramcd: str, param: str, avisit: str, avisitn: float) -> pd.DataFrame:
+    """One record per subject with a two-point slope (points/month) between two visits."""
+    if start_visit not in wide.columns or end_visit not in wide.columns:
+        return pd.DataFrame(columns=["USUBJID", "PARAMCD", "PARAM", "AVAL", "AVISIT", "AVISITN", "ASTDT", "AENDT"])
+    slope = d.two_point_slope(wide[start_visit], wide[end_visit], months).dropna()
+    out = pd.DataFrame({"USUBJID": slope.index, "AVAL": slope.to_numpy()})
+    out["PARAMCD"], out["PARAM"], out["AVISIT"], out["AVISITN"] = paramcd, param, avisit, avisitn
+    out["ASTDT"] = out["USUBJID"].map(dates.get(start_visit, pd.Series(dtype="datetime64[ns]")))
+    out["AENDT"] = out["USUBJID"].map(dates.get(end_visit, pd.Series(dtype="datetime64[ns]")))
+    return out
+
+
+def combine_slopes(first: pd.DataFrame, second: pd.DataFrame, op, paramcd: str, param: str) -> pd.DataFrame:
+    """A parameter computed from two slope parameters of the same subject (change, % improvement)."""
+    merged = first.merge(second, on="USUBJID", suffixes=("_F", "_L"))
+    out = pd.DataFrame({"USUBJID": merged["USUBJID"], "AVAL": op(merged["AVAL_F"], merged["AVAL_L"]).to_numpy()})
+    out["PARAMCD"], out["PARAM"] = paramcd, param
+    out["AVISIT"], out["AVISITN"] = merged["AVISIT_F"].to_numpy(), merged["AVISITN_F"].to_numpy()
+    out["ASTDT"] = merged[["ASTDT_F", "ASTDT_L"]].min(axis=1).to_numpy()
+    out["AENDT"] = merged[["AENDT_F", "AENDT_L"]].max(axis=1).to_numpy()
+    return out

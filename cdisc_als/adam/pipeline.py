@@ -1,0 +1,81 @@
+"""SDTM XPT folder -> ADSL, ADQS, ADRE, ADLB, ADAE, ADTTE as XPT v5 with metadata labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from cdisc_als.adam.adqs import build_adqs
+from cdisc_als.adam.adsl import build_adsl
+from cdisc_als.adam.adtte import build_adtte
+from cdisc_als.adam.others import build_adae, build_adlb, build_adre
+from cdisc_als.export.xpt import write_xpt
+from cdisc_als.io import safe_child
+from cdisc_als.metadata import Metadata, load_metadata
+from cdisc_als.sdtm.pipeline import finalize, xpt_variables
+from cdisc_als.study import Study
+
+REQUIRED_SDTM = ("DM", "DS", "SV", "QS", "RE", "MH", "FA")
+EPOCH = pd.Timestamp("1960-01-01")
+
+
+def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Every <name>.xpt of a folder as a frame (character missing as ''), keyed by upper-case name."""
+    out = {}
+    for path in sorted(Path(folder).glob("*.xpt")):
+        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].fillna("").astype(str)
+        out[path.stem.upper()] = frame
+    missing = [name for name in REQUIRED_SDTM if name not in out]
+    if missing:
+        raise FileNotFoundError(f"{folder}: SDTM dataset(s) {missing} not found (expected <name>.xpt)")
+    return out
+
+
+def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFrame:
+    """Date variables (…DT) as SAS dates: days since 1960-01-01, formatted DATE9."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = (out[col] - EPOCH).dt.days.astype("float64")
+    return out
+
+
+def build_adam(sdtm: dict[str, pd.DataFrame], study: Study) -> dict[str, pd.DataFrame]:
+    """All ADaM datasets as frames with datetime columns (before metadata ordering)."""
+    adsl = build_adsl(sdtm, study)
+    return {"ADSL": adsl, "ADQS": build_adqs(sdtm, adsl, study), "ADRE": build_adre(sdtm, adsl, study),
+            "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
+            "ADTTE": build_adtte(sdtm, adsl, study)}
+
+
+def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
+             progress=None) -> dict[str, pd.DataFrame]:
+    """Read SDTM XPT, build ADaM, write <name>.xpt files; returns the final frames (SAS date numbers)."""
+    say = progress or (lambda _m: None)
+    metadata = load_metadata(mappings)
+    say("reading SDTM")
+    sdtm = read_sdtm(sdtm_dir)
+    say("building ADaM")
+    built = build_adam(sdtm, study)
+    final = {}
+    for name, frame in built.items():
+        final[name] = finalize(_sas_dates(frame, metadata, name), name, metadata)
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in final.items():
+            variables = xpt_variables(frame, metadata, name)
+            variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
+                         type(v)(v.name, v.type, v.length, v.label, "DATE9.") for v in variables]
+            write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label, variables)
+    return final
+
+
+def sas_date(value: float) -> pd.Timestamp:
+    return EPOCH + pd.Timedelta(days=float(value)) if not np.isnan(value) else pd.NaT
