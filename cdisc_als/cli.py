@@ -54,8 +54,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     errors, warnings = finding_count(sdtm)
     print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
           f"{errors} errors, {warnings} warnings -> {out / 'sdtm'}")
-    print("later stages (ADaM, validation, export, TLFs) are not built yet; see the README")
+    from cdisc_als.adam.pipeline import run_adam
+
+    progress("building ADaM")
+    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress)
+    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records -> {out / 'adam'}")
+    print("later stages (validation, export, TLFs) are not built yet; see the README")
     return 1 if raw.has_errors or errors else 0
+
+
+def _cmd_adam(args: argparse.Namespace) -> int:
+    from cdisc_als.adam.pipeline import run_adam
+    from cdisc_als.study import load_study
+
+    progress = Progress(args.quiet)
+    result = run_adam(Path(args.sdtm), Path(args.out), load_study(args.study), args.mappings, progress=progress)
+    for name, frame in result.items():
+        print(f"{name.lower():8s} {len(frame):>9d} records")
+    return 0
 
 
 def _cmd_sdtm(args: argparse.Namespace) -> int:
@@ -156,8 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--show", type=int, default=50, help="findings to print (default 50)")
     check.set_defaults(func=_cmd_check_raw)
 
+    adam = verbs.add_parser(
+        "adam", help="SDTM XPT -> ADaM XPT datasets",
+        description="Read the SDTM XPT files of --sdtm (DM, DS, SV, QS, RE, MH, FA required; EX, LB, AE, PR, SS, "
+                    "SUPPSS, GF used when present) and write adsl, adqs, adre, adlb, adae and adtte .xpt (XPT v5, "
+                    "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs.")
+    adam.add_argument("--sdtm", required=True, help="folder of SDTM .xpt files")
+    adam.add_argument("--out", required=True, help="output folder")
+    adam.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    adam.add_argument("--mappings", help="mappings folder (metadata and codelists)")
+    adam.add_argument("--quiet", action="store_true", help="no progress messages")
+    adam.set_defaults(func=_cmd_adam)
+
     for verb, text in (
-        ("adam", "SDTM XPT -> ADaM XPT datasets (--sdtm DIR --out DIR)"),
         ("validate", "conformance rules on XPT/Dataset-JSON files, P21-style report"),
         ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
         ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
+from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
 ITEM_NAMES = ["Speech", "Salivation", "Swallowing", "Handwriting", "Cutting Food", "Dressing and Hygiene",
@@ -34,7 +35,7 @@ def _visit_records(qs: pd.DataFrame, study: Study) -> pd.DataFrame:
     items["PARCAT1"] = "ALSFRS-R"
     parts = [items]
     rule = str(study.raw.get("analysis", {}).get("alsfrs_missing_item_rule", "any_missing_total_missing"))
-    totals = bds.alsfrs_totals(qs, rule)
+    totals = bds.alsfrs_totals(items, rule)
     totals["PARAMCD"], totals["PARAM"], totals["PARCAT1"] = "ALSR1TOT", "ALSFRS-R Total Score (0-48)", "ALSFRS-R"
     parts.append(totals)
     item_wide = items.pivot_table(index=["USUBJID", "VISITNUM"], columns="PARAMCD", values="AVAL", aggfunc="first")
@@ -131,7 +132,7 @@ def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     subject = adsl.set_index("USUBJID")
     for target, source in (("STUDYID", "STUDYID"), ("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTP", "TRT01P"),
                            ("TRTPN", "TRT01PN"), ("TRTA", "TRT01A"), ("FASFL", "FASFL")):
-        frame[target] = frame["USUBJID"].map(subject[source])
+        frame[target] = map_values(frame["USUBJID"], subject[source])
     order = {code: k for k, code in enumerate(dict.fromkeys(frame["PARAMCD"]), start=1)}
     frame["PARAMN"] = frame["PARAMCD"].map(order).astype(float)
     frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable").reset_index(drop=True)

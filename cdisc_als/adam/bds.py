@@ -21,17 +21,17 @@ def alsfrs_items(qs: pd.DataFrame) -> pd.DataFrame:
     items = qs[qs["QSCAT"] == "ALSFRS-R"].copy()
     items["PARAMCD"] = items["QSTESTCD"].replace({"ALSR105A": "ALSR105", "ALSR105B": "ALSR105"})
     items["AVAL"] = items["QSSTRESN"]
-    items["_B"] = (items["QSTESTCD"] == "ALSR105B").astype(int)
-    items = items.sort_values(["USUBJID", "VISITNUM", "PARAMCD", "_B"]).groupby(
-        ["USUBJID", "VISITNUM", "PARAMCD"], sort=False).tail(1)
-    return items[items["PARAMCD"].isin(ALSFRS_ITEMS)].drop(columns="_B")
+    # 5b after 5a within an administration (QSTESTCD order), so keep="last" prefers 5b
+    items = items.sort_values(["USUBJID", "VISITNUM", "QSTESTCD"], kind="stable")
+    items = items.drop_duplicates(["USUBJID", "VISITNUM", "PARAMCD"], keep="last")
+    return items[items["PARAMCD"].isin(ALSFRS_ITEMS)]
 
 
 def alsfrs_totals(qs: pd.DataFrame, missing_rule: str = "any_missing_total_missing") -> pd.DataFrame:
-    """ALSFRS-R total per administration = sum of the 12 items; missing if any item is missing
+    """(qs: the QS domain, or the item records of alsfrs_items.) ALSFRS-R total per administration = sum of the 12 items; missing if any item is missing
     (the configurable rule of study.yaml; 'prorate_one' imputes one missing item by the mean of the
     other 11, total = round(12 x mean))."""
-    items = alsfrs_items(qs)
+    items = qs if "PARAMCD" in qs.columns else alsfrs_items(qs)
     grouped = items.groupby(["USUBJID", "VISITNUM"])
     totals = grouped.agg(AVAL=("AVAL", "sum"), N=("AVAL", "count"), QSDTC=("QSDTC", "first")).reset_index()
     if missing_rule == "prorate_one":

@@ -22,15 +22,23 @@ REQUIRED_SDTM = ("DM", "DS", "SV", "QS", "RE", "MH", "FA")
 EPOCH = pd.Timestamp("1960-01-01")
 
 
+# the SDTM variables ADaM reads from the large Findings domains (others are read whole)
+COLUMNS = {"QS": ["USUBJID", "QSSEQ", "QSCAT", "QSTESTCD", "QSSTRESN", "VISITNUM", "QSDTC"]}
+UNUSED = {"SUPPQS"}
+
+
 def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Every <name>.xpt of a folder as a frame (character missing as ''), keyed by upper-case name."""
+    """The <name>.xpt files of a folder as frames (character missing as ''), keyed by upper-case name."""
     out = {}
     for path in sorted(Path(folder).glob("*.xpt")):
-        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        name = path.stem.upper()
+        if name in UNUSED:
+            continue
+        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, usecols=COLUMNS.get(name))
         for col in frame.columns:
-            if frame[col].dtype == object:
-                frame[col] = frame[col].fillna("").astype(str)
-        out[path.stem.upper()] = frame
+            if frame[col].dtype == object and frame[col].isna().any():
+                frame[col] = frame[col].fillna("")
+        out[name] = frame
     missing = [name for name in REQUIRED_SDTM if name not in out]
     if missing:
         raise FileNotFoundError(f"{folder}: SDTM dataset(s) {missing} not found (expected <name>.xpt)")

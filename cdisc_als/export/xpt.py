@@ -95,8 +95,12 @@ def ieee_from_ibm(raw: np.ndarray) -> np.ndarray:
 
 def distinct_text(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     """(codes, distinct values) of a character column, missing as ''; checks run once per value."""
-    codes, uniques = pd.factorize(series.fillna("").astype(str), use_na_sentinel=False)
-    return codes, [str(u) for u in uniques]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = ["" if u is None or (isinstance(u, float) and np.isnan(u)) else str(u) for u in uniques]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(values), codes)
+        values.append("")
+    return codes, values
 
 
 def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable]) -> list[str]:
@@ -117,9 +121,10 @@ def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVar
         col = frame[var.name]
         if var.type == "Num":
             values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            bad_text = col.notna() & np.isnan(values) & (col.astype(str).str.strip() != "")
-            for row in np.nonzero(bad_text.to_numpy())[0][:5]:
-                problems.append(f"{where} row {row + 1}: {col.iloc[row]!r} is not a number")
+            if not pd.api.types.is_numeric_dtype(col):
+                bad_text = col.notna() & np.isnan(values) & (col.astype(str).str.strip() != "")
+                for row in np.nonzero(bad_text.to_numpy())[0][:5]:
+                    problems.append(f"{where} row {row + 1}: {col.iloc[row]!r} is not a number")
             magnitude = np.abs(values)
             outside = np.isinf(values) | (magnitude > IBM_MAX) | ((magnitude > 0) & (magnitude < IBM_MIN))
             for row in np.nonzero(outside)[0][:5]:
