@@ -24,8 +24,12 @@ from cdisc_als.compare import (
 )
 from cdisc_als.export.datasetjson import DatasetMeta, infer_columns, write_dataset_json
 from cdisc_als.export.xpt import XptVariable, write_xpt
+from tests.shared_data import pilot_dir
 
-PILOT_ADSL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdiscpilot01" / "adam" / "adsl.xpt"
+
+@pytest.fixture(scope="module")
+def pilot_adsl() -> Path:
+    return pilot_dir() / "adam" / "adsl.xpt"
 
 
 def base_frame() -> pd.DataFrame:
@@ -165,8 +169,8 @@ def _pilot_variables(ds) -> list[XptVariable]:
             for name, a in ds.attrs.items()]
 
 
-def test_pilot_adsl_altered_copy_reports_exactly_those_differences(tmp_path):
-    original = read_xpt(PILOT_ADSL)
+def test_pilot_adsl_altered_copy_reports_exactly_those_differences(tmp_path, pilot_adsl):
+    original = read_xpt(pilot_adsl)
     frame = original.frame.copy()
     variables = _pilot_variables(original)
     subjects = frame["USUBJID"].tolist()
@@ -182,7 +186,7 @@ def test_pilot_adsl_altered_copy_reports_exactly_those_differences(tmp_path):
     altered = tmp_path / "adsl.xpt"
     write_xpt(frame, altered, "ADSL", original.label, [by_name[v.name] for v in variables])
 
-    result = compare_datasets(PILOT_ADSL, altered, keys=["USUBJID"])
+    result = compare_datasets(pilot_adsl, altered, keys=["USUBJID"])
     assert result.bits == ["LENGTH", "LABEL", "BASEOBS", "VALUE", "TYPE"]
     assert result.sysinfo == 16 + 32 + 64 + 4096 + 8192
     attrs = {(r["variable"], r["attribute"]): (r["base"], r["compare"]) for r in result.attributes.to_dict("records")}
@@ -197,8 +201,8 @@ def test_pilot_adsl_altered_copy_reports_exactly_those_differences(tmp_path):
     assert "SYSINFO=12400" in report and "Listing of Common Variables with Differing Attributes" in report
 
 
-def test_xpt_and_dataset_json_of_the_same_data_are_equal(tmp_path):
-    original = read_xpt(PILOT_ADSL)
+def test_xpt_and_dataset_json_of_the_same_data_are_equal(tmp_path, pilot_adsl):
+    original = read_xpt(pilot_adsl)
     frame = original.frame
     labels = {k: a.label for k, a in original.attrs.items()}
     lengths = {k: a.length for k, a in original.attrs.items() if a.type == "char"}
@@ -207,7 +211,7 @@ def test_xpt_and_dataset_json_of_the_same_data_are_equal(tmp_path):
         col.display_format = original.attrs[col.name].format or None
     path = tmp_path / "adsl.json"
     write_dataset_json(frame, path, meta)
-    result = compare_datasets(PILOT_ADSL, path, keys=["USUBJID"])
+    result = compare_datasets(pilot_adsl, path, keys=["USUBJID"])
     assert not result.values.size and not result.obs_only_in_base.size
     assert set(result.bits) <= {"INFORMAT"}, result.bits   # Dataset-JSON carries no informats
 
