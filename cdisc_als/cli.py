@@ -116,6 +116,26 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                        max_values=args.max_values, ard=args.ard)
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.validate.engine import validate_folder
+    from cdisc_als.validate.report import write_html, write_xlsx
+
+    metadata = load_metadata(args.mappings)
+    result = validate_folder(Path(args.folder), metadata)
+    summary = result.issue_summary()
+    if len(summary):
+        print(summary.to_string(index=False))
+    print(result.summary())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_xlsx(result, out / "validation.xlsx")
+        write_html(result, out / "validation.html")
+        print(f"report: {out / 'validation.xlsx'}, {out / 'validation.html'}")
+    return 1 if result.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdisc-als",
@@ -184,8 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     adam.add_argument("--quiet", action="store_true", help="no progress messages")
     adam.set_defaults(func=_cmd_adam)
 
+    val = verbs.add_parser(
+        "validate", help="conformance rules on XPT/Dataset-JSON files, P21-style report",
+        description="Validate every .xpt or Dataset-JSON .json file of DIR against the rule catalogue (SDTM and "
+                    "ADaM rules, Pinnacle 21 ids where one corresponds) and the study metadata. Prints a summary; "
+                    "with --out writes validation.xlsx (Dataset Summary, Issue Summary, Details, Rules) and "
+                    "validation.html. An unreadable or non-ASCII file is a finding, never skipped. Exit status 1 "
+                    "when there are errors.")
+    val.add_argument("folder", help="folder of .xpt / .json datasets")
+    val.add_argument("--out", help="folder for validation.xlsx and validation.html")
+    val.add_argument("--mappings", help="mappings folder (metadata, codelists, study.yaml)")
+    val.set_defaults(func=_cmd_validate)
+
     for verb, text in (
-        ("validate", "conformance rules on XPT/Dataset-JSON files, P21-style report"),
         ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
         ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),
     ):

@@ -48,6 +48,7 @@ class Codelist:
     extensible: bool
     sponsor: bool
     terms: tuple[Term, ...]
+    complete: bool = False      # every term of the CDISC codelist is carried (checkable on any study)
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -158,7 +159,7 @@ def _load_codelists(path: Path, problems: list[str]) -> dict[str, Codelist]:
         if code is not None and not C_CODE.fullmatch(str(code)):
             problems.append(f"{where}: c_code {code!r} is not of the form C12345")
         out[cl_id] = Codelist(cl_id, str(node.get("name", cl_id)), code, bool(node.get("extensible", False)),
-                              bool(node.get("sponsor", False)), tuple(terms))
+                              bool(node.get("sponsor", False)), tuple(terms), bool(node.get("complete", False)))
     return out
 
 
