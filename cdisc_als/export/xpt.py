@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_als.io import atomic_write_bytes
+from cdisc_als.io import atomic_write_chunks
 
 FIXED_TIMESTAMP = "01JAN00:00:00:00"
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,7}")
@@ -103,7 +103,8 @@ def distinct_text(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, values
 
 
-def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable]) -> list[str]:
+def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable],
+           distinct: dict[str, tuple[np.ndarray, list[str]]]) -> list[str]:
     problems = []
     if not NAME.fullmatch(dataset):
         problems.append(f"dataset name {dataset!r} must be 1-8 letters, digits or _")
@@ -130,7 +131,7 @@ def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVar
             for row in np.nonzero(outside)[0][:5]:
                 problems.append(f"{where} row {row + 1}: {values[row]!r} is outside the IBM floating-point range")
             continue
-        codes, uniques = distinct_text(col)
+        codes, uniques = distinct[var.name]
         bad_ascii = [k for k, u in enumerate(uniques) if not u.isascii()]
         for row in np.nonzero(np.isin(codes, bad_ascii))[0][:5]:
             problems.append(f"{where} row {row + 1}: {uniques[codes[row]]!r} is not ASCII")
@@ -158,30 +159,41 @@ def _namestr(var: XptVariable, number: int, length: int, position: int) -> bytes
 def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
               timestamp: str = FIXED_TIMESTAMP) -> bytes:
     """The XPT v5 file content for one dataset (raises XptError listing every problem)."""
+    return b"".join(bytes(part) for part in xpt_parts(frame, dataset, label, variables, timestamp))
+
+
+def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
+              timestamp: str = FIXED_TIMESTAMP) -> tuple[bytes, memoryview, bytes]:
+    """Headers, observation bytes (a view, not a copy) and the final padding of an XPT v5 file."""
     dataset = dataset.upper()
     if variables is None:
         variables = [XptVariable(str(c), "Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char")
                      for c in frame.columns]
-    problems = _check(frame, dataset, label, variables)
+    distinct = {v.name: distinct_text(frame[v.name]) for v in variables
+                if v.type != "Num" and v.name in frame.columns}
+    problems = _check(frame, dataset, label, variables, distinct)
     if problems:
         raise XptError(problems)
     n = len(frame)
-    lengths, blocks = [], []
+    lengths = []
     for var in variables:
-        col = frame[var.name]
         if var.type == "Num":
-            length = var.length or 8
-            blocks.append(ibm_from_ieee(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))[:, :length])
+            lengths.append(var.length or 8)
         else:
-            codes, uniques = distinct_text(col)
-            length = var.length or max([1, *(len(u) for u in uniques)])
-            encoded = np.array(uniques or [""], dtype=f"S{length}")
-            raw = encoded.view(np.uint8).reshape(-1, length)[codes] if n else np.zeros((0, length), dtype=np.uint8)
-            raw = raw.copy()
-            raw[raw == 0] = 0x20
-            blocks.append(raw)
-        lengths.append(length)
-    rows = np.hstack(blocks) if blocks and n else np.zeros((n, sum(lengths)), dtype=np.uint8)
+            uniques = distinct[var.name][1]
+            lengths.append(var.length or max([1, *(len(u) for u in uniques)]))
+    rows = np.empty((n, sum(lengths)), dtype=np.uint8)
+    start = 0
+    for var, length in zip(variables, lengths, strict=True):
+        if var.type == "Num":
+            numbers = pd.to_numeric(frame[var.name], errors="coerce").to_numpy(dtype=float)
+            rows[:, start:start + length] = ibm_from_ieee(numbers)[:, :length]
+        else:
+            codes, uniques = distinct[var.name]
+            padded = b"".join(u.encode("ascii").ljust(length, b" ") for u in (uniques or [""]))
+            table = np.frombuffer(padded, dtype=np.uint8).reshape(-1, length)
+            rows[:, start:start + length] = table[codes] if n else table[:0]
+        start += length
     positions = np.concatenate(([0], np.cumsum(lengths)[:-1])) if lengths else []
     stamp = timestamp.encode("ascii")
     out = bytearray()
@@ -197,11 +209,11 @@ def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
                      for i, (v, length, pos) in enumerate(zip(variables, lengths, positions, strict=True)))
     out += _pad(names, b"\x00")
     out += _header("OBS") + b"0" * 30 + b"  "
-    out += _pad(rows.tobytes())
-    return bytes(out)
+    data = memoryview(np.ascontiguousarray(rows).reshape(-1))
+    return bytes(out), data, b" " * ((-len(data)) % 80)
 
 
 def write_xpt(frame: pd.DataFrame, path: str | Path, dataset: str, label: str = "",
               variables: list[XptVariable] | None = None) -> None:
     """Write one dataset as an XPT v5 file, atomically, with a fixed timestamp (reruns are identical)."""
-    atomic_write_bytes(path, xpt_bytes(frame, dataset, label, variables))
+    atomic_write_chunks(path, xpt_parts(frame, dataset, label, variables))
