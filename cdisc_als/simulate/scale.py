@@ -43,7 +43,7 @@ def build_scale_plan(n_subjects: int, seed: int) -> pd.DataFrame:
     jitter = rng.integers(-3, 4, (n, 10))
     died_in_trial = (~sf) & (rng.random(n) < 0.04)
     for v in VISITS:
-        shift = VISIT_DAY[v] + (jitter[:, v - 1] if v not in (1, 5) else np.zeros(n, dtype=np.int64))
+        shift = VISIT_DAY[v] + (jitter[:, v - 1] if v not in (1, 4, 5) else np.zeros(n, dtype=np.int64))
         date = v1 + shift.astype("timedelta64[D]")
         attended = ~sf | (v == 1)
         attended &= ~((plan["ARM"].to_numpy() == "CONTROL") & (v == 4))

@@ -20,6 +20,24 @@ class LoadedDataset:
     lengths: dict[str, int] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)     # "Char" / "Num"
 
+    _distinct: dict = field(default_factory=dict, repr=False)
+
+    def distinct(self, column: str) -> tuple:
+        """(codes, distinct values as str) of a column, computed once; rules test distinct values."""
+        if column not in self._distinct:
+            import numpy as np
+
+            codes, uniques = pd.factorize(self.frame[column], use_na_sentinel=True)
+            values = pd.Series(["" if not isinstance(u, str) else u for u in uniques] + [""], dtype=object)
+            self._distinct[column] = (np.where(codes < 0, len(values) - 1, codes), values)
+        return self._distinct[column]
+
+    def char_test(self, column: str, test) -> pd.Series:
+        """Boolean per record of a vectorised test run on the distinct values of a character column."""
+        codes, values = self.distinct(column)
+        result = test(values).to_numpy(dtype=bool)
+        return pd.Series(result[codes], index=self.frame.index)
+
     @property
     def standard(self) -> str:
         return "ADAM" if self.name.startswith("AD") else "SDTM"

@@ -91,16 +91,25 @@ def _col(ds: LoadedDataset, name: str) -> pd.Series | None:
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() if series.dtype != object else (series.astype(str).str.strip() == "")
+    if series.dtype != object:
+        return series.isna()
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    blank = np.array([not isinstance(u, str) or u.strip() == "" for u in uniques] + [True])
+    return pd.Series(blank[np.where(codes < 0, len(blank) - 1, codes)], index=series.index)
 
 
 def _prefix(ds: LoadedDataset) -> str:
-    domain = _col(ds, "DOMAIN")
-    if domain is not None and len(domain):
-        common = domain[domain != ""].mode()
-        if len(common):
-            return str(common.iloc[0])
-    return ds.name[:2]
+    """The variable prefix: the most common DOMAIN value (split datasets: LBUR -> LB), else the name."""
+    if "_prefix" not in ds._distinct:
+        prefix = ds.name[:2]
+        if "DOMAIN" in ds.frame and len(ds.frame):
+            codes, values = ds.distinct("DOMAIN")
+            counts = np.bincount(codes, minlength=len(values))
+            counts[values.to_numpy() == ""] = 0
+            if counts.max() > 0:
+                prefix = str(values[int(np.argmax(counts))])
+        ds._distinct["_prefix"] = prefix
+    return ds._distinct["_prefix"]
 
 
 def _meta(ds: LoadedDataset, ctx: Context):
@@ -142,21 +151,21 @@ def dataset_label(ds, ctx):
 
 @rule("ALS0006", "error", "ALL", "Format", "Character value is longer than 200 bytes (XPT v5 limit)")
 def value_length(ds, ctx):
-    parts = [hits(ds.frame, ds.frame[c].astype(str).str.len() > 200, c)
+    parts = [hits(ds.frame, ds.char_test(c, lambda v: v.str.len() > 200), c)
              for c, t in ds.types.items() if t == "Char" and c in ds.frame]
     return pd.concat(parts) if parts else none()
 
 
 @rule("ALS0007", "error", "ALL", "Format", "Value holds non-ASCII characters", "SD1222")
 def non_ascii(ds, ctx):
-    parts = [hits(ds.frame, ~ds.frame[c].astype(str).map(str.isascii).astype(bool), c)
+    parts = [hits(ds.frame, ds.char_test(c, lambda v: ~v.map(str.isascii).astype(bool)), c)
              for c, t in ds.types.items() if t == "Char" and c in ds.frame]
     return pd.concat(parts) if parts else none()
 
 
 @rule("ALS0008", "warning", "ALL", "Format", "Value starts with a space", "SD1114")
 def leading_space(ds, ctx):
-    parts = [hits(ds.frame, ds.frame[c].astype(str).str.match(r"\s"), c)
+    parts = [hits(ds.frame, ds.char_test(c, lambda v: v.str.match(r"\s").astype(bool)), c)
              for c, t in ds.types.items() if t == "Char" and c in ds.frame]
     return pd.concat(parts) if parts else none()
 
@@ -166,7 +175,7 @@ def length_too_long(ds, ctx):
     bad = []
     for c, t in ds.types.items():
         if t == "Char" and c in ds.frame and ds.lengths.get(c):
-            longest = int(ds.frame[c].astype(str).str.len().max()) if len(ds.frame) else 0
+            longest = int(ds.distinct(c)[1].str.len().max()) if len(ds.frame) else 0
             if ds.lengths[c] > max(longest, 1):
                 bad.append(dataset_hit(c, f"length {ds.lengths[c]} > longest value {longest}"))
     return pd.concat(bad) if bad else none()
