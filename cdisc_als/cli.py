@@ -59,8 +59,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress("building ADaM")
     adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress)
     print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records -> {out / 'adam'}")
-    print("later stages (validation, export, TLFs) are not built yet; see the README")
-    return 1 if raw.has_errors or errors else 0
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.validate.engine import validate_folder
+    from cdisc_als.validate.report import write_html, write_xlsx
+
+    metadata = load_metadata(args.mappings)
+    validation_errors = 0
+    for stage in ("sdtm", "adam"):
+        progress(f"validating {stage.upper()}")
+        result = validate_folder(out / stage, metadata, study.study_id)
+        report = out / "validation" / stage
+        report.mkdir(parents=True, exist_ok=True)
+        write_xlsx(result, report / "validation.xlsx")
+        write_html(result, report / "validation.html")
+        validation_errors += result.errors
+        print(f"validation {stage.upper()}: {result.summary()} -> {report}")
+    from cdisc_als.export.run import export_folder
+
+    for stage in ("sdtm", "adam"):
+        progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
+        export_folder(out / stage, study, metadata)
+    print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {out / 'sdtm'} and {out / 'adam'}")
+    print("TLFs are not built yet; see the README")
+    return 1 if raw.has_errors or errors or validation_errors else 0
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:
@@ -134,6 +155,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         write_html(result, out / "validation.html")
         print(f"report: {out / 'validation.xlsx'}, {out / 'validation.html'}")
     return 1 if result.errors else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from cdisc_als.export.run import export_folder
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.study import load_study
+
+    study, metadata = load_study(args.study), load_metadata(args.mappings)
+    for folder in args.folders:
+        result = export_folder(Path(folder), study, metadata, json=not args.no_json)
+        extra = f", {len(result['json'])} Dataset-JSON files" if "json" in result else ""
+        print(f"{folder}: {result['standard']} define.xml, define.html{extra}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,8 +250,19 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--mappings", help="mappings folder (metadata, codelists, study.yaml)")
     val.set_defaults(func=_cmd_validate)
 
+    exp = verbs.add_parser(
+        "export", help="define.xml 2.1, define.html and Dataset-JSON for a folder of XPT files",
+        description="Write define.xml (Define-XML 2.1: datasets, variables, codelists with sponsor extensions, "
+                    "value-level metadata, origins, methods, leaf references) and a readable define.html into each "
+                    "folder, and every dataset as Dataset-JSON 1.1 into <folder>/json/. The standard (SDTM or ADaM) "
+                    "follows the dataset names.")
+    exp.add_argument("folders", nargs="+", help="folders of XPT files (e.g. output/sdtm output/adam)")
+    exp.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    exp.add_argument("--mappings", help="mappings folder (metadata and codelists)")
+    exp.add_argument("--no-json", action="store_true", help="skip Dataset-JSON")
+    exp.set_defaults(func=_cmd_export)
+
     for verb, text in (
-        ("export", "XPT v5, define.xml 2.1 and Dataset-JSON"),
         ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),
     ):
         sub = verbs.add_parser(verb, help=f"{text} [not built yet]", description=f"{text}. Not built yet: exits 2.")

@@ -103,7 +103,7 @@ def test_cli_help_for_every_verb(capsys):
         assert "usage: cdisc-als" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("verb", ["export", "tlf"])
+@pytest.mark.parametrize("verb", ["tlf"])
 def test_stages_not_built_yet_exit_2(verb, capsys):
     assert main([verb]) == 2
     assert "not available yet" in capsys.readouterr().err
