@@ -17,9 +17,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scipy import special
-
 from cdisc_als.rounding import format_pvalue, sas_round
+from cdisc_als.stats.tests import student_pooled as _student
 
 
 @dataclass(frozen=True)
@@ -92,15 +91,9 @@ def row_stats(n: int, s: int, q: int, scale: float, offset: float) -> tuple[floa
 
 
 def student_pooled(n1: int, m1: float, s1: float, n2: int, m2: float, s2: float) -> dict[str, float]:
-    """Difference, SE, 95% CI and two-sided p of the pooled-variance two-sample t test."""
-    df = n1 + n2 - 2
-    pooled = math.sqrt(((n1 - 1) * s1 * s1 + (n2 - 1) * s2 * s2) / df)
-    se = pooled * math.sqrt(1.0 / n1 + 1.0 / n2)
-    diff = m1 - m2
-    tq = float(special.stdtrit(df, 0.975))
-    t = diff / se if se > 0 else math.inf
-    p = float(2.0 * special.stdtr(df, -abs(t)))
-    return {"diff": diff, "se": se, "lcl": diff - tq * se, "ucl": diff + tq * se, "p": p, "sd_pooled": pooled}
+    """Pooled-variance Student t (cdisc_als.stats.tests) as a dict of its printed cells."""
+    res = _student(n1, m1, s1, n2, m2, s2)
+    return {"diff": res.diff, "se": res.se, "lcl": res.lcl, "ucl": res.ucl, "p": res.p, "sd_pooled": res.sd_pooled}
 
 
 def _cell_loss(value: float, target: float, dp: int) -> float:
