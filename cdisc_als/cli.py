@@ -26,14 +26,19 @@ class Progress:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
+def _print_counts(counts: dict, unit: str, width: int = 12) -> None:
+    for name, value in counts.items():
+        rows = value if isinstance(value, int) else len(value)
+        print(f"{name.lower():{width}s} {rows:>9d} {unit}")
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from cdisc_als.simulate.run import simulate
 
     progress = Progress(args.quiet)
     counts = simulate(args.out, seed=args.seed, subjects=args.subjects, progress=progress)
     progress(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {args.out}")
-    for name, rows in counts.items():
-        print(f"{name:12s} {rows:>9d} rows")
+    _print_counts(counts, "rows")
     return 0
 
 
@@ -90,8 +95,7 @@ def _cmd_adam(args: argparse.Namespace) -> int:
 
     progress = Progress(args.quiet)
     result = run_adam(Path(args.sdtm), Path(args.out), load_study(args.study), args.mappings, progress=progress)
-    for name, frame in result.items():
-        print(f"{name.lower():8s} {len(frame):>9d} records")
+    _print_counts(result, "records", 8)
     return 0
 
 
@@ -102,8 +106,7 @@ def _cmd_sdtm(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     study = load_study(args.study)
     result = run_sdtm(Path(args.raw), Path(args.out), study, args.mappings, progress=progress)
-    for name, frame in result.datasets.items():
-        print(f"{name.lower():10s} {len(frame):>9d} records")
+    _print_counts(result.datasets, "records", 10)
     errors, warnings = finding_count(result)
     print(f"{errors} errors, {warnings} warnings (sdtm_findings.csv); reconciliation.csv accounts for every raw row")
     return 1 if errors else 0
@@ -170,6 +173,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:
+    """The options every stage shares: study.yaml, mappings folder and (optionally) --quiet."""
+    parser.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
+    parser.add_argument("--mappings", help=mappings_help)
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress messages")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdisc-als",
@@ -184,9 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "Stages not yet built are reported as such.")
     run.add_argument("--out", default="output", help="output folder (default: output)")
     run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
-    run.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
-    run.add_argument("--mappings", help="mappings folder (default: the project's mappings/)")
-    run.add_argument("--quiet", action="store_true", help="no progress messages")
+    _stage_options(run, "mappings folder (default: the project's mappings/)")
     run.set_defaults(func=_cmd_run)
 
     sdtm = verbs.add_parser(
@@ -198,9 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Exit status 1 when there are errors.")
     sdtm.add_argument("--raw", required=True, help="folder of raw CSV/XLSX tables")
     sdtm.add_argument("--out", required=True, help="output folder")
-    sdtm.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
-    sdtm.add_argument("--mappings", help="mappings folder with sdtm/, raw/, metadata/ and codelists.yaml")
-    sdtm.add_argument("--quiet", action="store_true", help="no progress messages")
+    _stage_options(sdtm, "mappings folder with sdtm/, raw/, metadata/ and codelists.yaml")
     sdtm.set_defaults(func=_cmd_sdtm)
 
     sim = verbs.add_parser("simulate", help="write a simulated study's raw tables",
@@ -233,9 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs.")
     adam.add_argument("--sdtm", required=True, help="folder of SDTM .xpt files")
     adam.add_argument("--out", required=True, help="output folder")
-    adam.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
-    adam.add_argument("--mappings", help="mappings folder (metadata and codelists)")
-    adam.add_argument("--quiet", action="store_true", help="no progress messages")
+    _stage_options(adam, "mappings folder (metadata and codelists)")
     adam.set_defaults(func=_cmd_adam)
 
     val = verbs.add_parser(
@@ -257,8 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "folder, and every dataset as Dataset-JSON 1.1 into <folder>/json/. The standard (SDTM or ADaM) "
                     "follows the dataset names.")
     exp.add_argument("folders", nargs="+", help="folders of XPT files (e.g. output/sdtm output/adam)")
-    exp.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
-    exp.add_argument("--mappings", help="mappings folder (metadata and codelists)")
+    _stage_options(exp, "mappings folder (metadata and codelists)", quiet=False)
     exp.add_argument("--no-json", action="store_true", help="skip Dataset-JSON")
     exp.set_defaults(func=_cmd_export)
 

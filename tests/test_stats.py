@@ -8,7 +8,13 @@ import pytest
 from scipy import stats
 
 from cdisc_als.rounding import format_number, format_pvalue
-from cdisc_als.stats.models import describe, linear_regression, piecewise_mixed_model, roc_auc, slope_difference
+from cdisc_als.stats.models import (
+    describe,
+    linear_regression,
+    piecewise_mixed_model,
+    roc_auc,
+    slope_difference,
+)
 from cdisc_als.stats.tests import chi2_or_fisher, paired_t, student_pooled, student_pooled_samples
 
 

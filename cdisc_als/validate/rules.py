@@ -86,6 +86,11 @@ def none() -> pd.DataFrame:
     return pd.DataFrame(columns=["row", "variables", "values"])
 
 
+def dataset_hits(pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Dataset-level findings, one per (variables, values) pair."""
+    return pd.concat([dataset_hit(v, x) for v, x in pairs]) if pairs else none()
+
+
 def _col(ds: LoadedDataset, name: str) -> pd.Series | None:
     return ds.frame[name] if name in ds.frame.columns else None
 
@@ -128,20 +133,17 @@ def dataset_name(ds, ctx):
 
 @rule("ALS0002", "error", "ALL", "Format", "Variable name is not 1-8 letters, digits or _", "SD0063")
 def variable_names(ds, ctx):
-    bad = [c for c in ds.frame.columns if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,7}", c)]
-    return pd.concat([dataset_hit(c, c) for c in bad]) if bad else none()
+    return dataset_hits([(c, c) for c in ds.frame.columns if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,7}", c)])
 
 
 @rule("ALS0003", "error", "ALL", "Format", "Variable label is longer than 40 characters", "SD1073")
 def label_length(ds, ctx):
-    bad = [c for c, lbl in ds.labels.items() if len(lbl) > 40]
-    return pd.concat([dataset_hit(c, ds.labels[c]) for c in bad]) if bad else none()
+    return dataset_hits([(c, lbl) for c, lbl in ds.labels.items() if len(lbl) > 40])
 
 
 @rule("ALS0004", "warning", "ALL", "Metadata", "Variable label is missing", "SD0064")
 def label_missing(ds, ctx):
-    bad = [c for c in ds.frame.columns if not ds.labels.get(c)]
-    return pd.concat([dataset_hit(c, "") for c in bad]) if bad else none()
+    return dataset_hits([(c, "") for c in ds.frame.columns if not ds.labels.get(c)])
 
 
 @rule("ALS0005", "notice", "ALL", "Metadata", "Dataset label is missing or longer than 40 characters")
@@ -191,22 +193,21 @@ def empty(ds, ctx):
     return dataset_hit("", "0 records") if len(ds.frame) == 0 else none()
 
 
-@rule("ALS0014", "error", "ALL", "Presence", "Required variable not found", "SD0056")
-def req_missing(ds, ctx):
+def _missing_by_core(ds, ctx, core: str) -> pd.DataFrame:
     meta = _meta(ds, ctx)
     if meta is None:
         return none()
-    bad = [v.name for v in meta.variables if v.core == "Req" and v.name not in ds.frame.columns]
-    return pd.concat([dataset_hit(v, "") for v in bad]) if bad else none()
+    return dataset_hits([(v.name, "") for v in meta.variables if v.core == core and v.name not in ds.frame.columns])
+
+
+@rule("ALS0014", "error", "ALL", "Presence", "Required variable not found", "SD0056")
+def req_missing(ds, ctx):
+    return _missing_by_core(ds, ctx, "Req")
 
 
 @rule("ALS0015", "warning", "ALL", "Presence", "Expected variable not found", "SD0057")
 def exp_missing(ds, ctx):
-    meta = _meta(ds, ctx)
-    if meta is None:
-        return none()
-    bad = [v.name for v in meta.variables if v.core == "Exp" and v.name not in ds.frame.columns]
-    return pd.concat([dataset_hit(v, "") for v in bad]) if bad else none()
+    return _missing_by_core(ds, ctx, "Exp")
 
 
 @rule("ALS0016", "error", "ALL", "Presence", "Null value in a Required variable", "SD0002")
@@ -223,8 +224,8 @@ def type_mismatch(ds, ctx):
     meta = _meta(ds, ctx)
     if meta is None:
         return none()
-    bad = [v.name for v in meta.variables if v.name in ds.types and ds.types[v.name] != v.type]
-    return pd.concat([dataset_hit(n, ds.types[n]) for n in bad]) if bad else none()
+    return dataset_hits([(v.name, ds.types[v.name]) for v in meta.variables
+                         if v.name in ds.types and ds.types[v.name] != v.type])
 
 
 def _codelist_hits(ds, ctx, extensible: bool) -> pd.DataFrame:
@@ -267,8 +268,7 @@ def not_in_metadata(ds, ctx):
     if meta is None:
         return none()
     known = set(meta.variable_names)
-    bad = [c for c in ds.frame.columns if c not in known]
-    return pd.concat([dataset_hit(c, "") for c in bad]) if bad else none()
+    return dataset_hits([(c, "") for c in ds.frame.columns if c not in known])
 
 
 @rule("ALS0021", "error", "ALL", "Consistency", "Key variables do not identify records uniquely")
@@ -450,22 +450,24 @@ def epoch_missing(ds, ctx):
 UNIT_DOMAINS = ("LB", "VS", "EG", "RE", "PC", "PP", "MB", "IS", "CV")
 
 
+def _unit_missing(ds: LoadedDataset, result: str, unit: str) -> pd.DataFrame:
+    """Records with a numeric result but no unit, in domains whose results carry units."""
+    p = _prefix(ds)
+    res, uni = f"{p}{result}", f"{p}{unit}"
+    if p not in UNIT_DOMAINS or not {res, uni} <= set(ds.frame):
+        return none()
+    numeric = pd.to_numeric(ds.frame[res], errors="coerce").notna()
+    return hits(ds.frame, numeric & (ds.frame[uni] == ""), [res, uni])
+
+
 @rule("ALS0118", "warning", "SDTM", "Presence", "Missing value for --ORRESU, when --ORRES is provided", "SD0026")
 def orresu(ds, ctx):
-    p = _prefix(ds)
-    if p not in UNIT_DOMAINS or not {f"{p}ORRES", f"{p}ORRESU"} <= set(ds.frame):
-        return none()
-    numeric = pd.to_numeric(ds.frame[f"{p}ORRES"], errors="coerce").notna()
-    return hits(ds.frame, numeric & (ds.frame[f"{p}ORRESU"] == ""), [f"{p}ORRES", f"{p}ORRESU"])
+    return _unit_missing(ds, "ORRES", "ORRESU")
 
 
 @rule("ALS0119", "warning", "SDTM", "Presence", "Missing value for --STRESU, when --STRESC is provided", "SD0029")
 def stresu(ds, ctx):
-    p = _prefix(ds)
-    if p not in UNIT_DOMAINS or not {f"{p}STRESC", f"{p}STRESU"} <= set(ds.frame):
-        return none()
-    numeric = pd.to_numeric(ds.frame[f"{p}STRESC"], errors="coerce").notna()
-    return hits(ds.frame, numeric & (ds.frame[f"{p}STRESU"] == ""), [f"{p}STRESC", f"{p}STRESU"])
+    return _unit_missing(ds, "STRESC", "STRESU")
 
 
 @rule("ALS0120", "warning", "SDTM", "Presence", "Missing --STRESC value for Baseline record", "SD1131")
