@@ -11,8 +11,6 @@ from pathlib import Path
 from cdisc_als import __version__
 from cdisc_als.resources import SAMPLE_RAW_DIR
 
-NOT_YET = 2
-
 
 class Progress:
     """Prints each step with the seconds it took (to stderr, so stdout stays parseable)."""
@@ -85,7 +83,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {out / 'sdtm'} and {out / 'adam'}")
-    print("TLFs are not built yet; see the README")
+    from cdisc_als.tlf.run import run_reconcile, run_tlf
+
+    progress("computing ARD and reconciling with the published tables")
+    ards = run_tlf(out / "adam", out / "tlf", None)
+    table = run_reconcile(ards, out / "tlf", None)
+    print(f"ARD: {', '.join(ards)} -> {out / 'tlf' / 'ard'}; reconciliation: "
+          f"{table['status'].value_counts().to_dict()} -> {out / 'tlf' / 'reconciliation.csv'}")
+    print("TLF renderers (RTF, HTML, XLSX, PNG) and shells are not built yet; see the README")
     return 1 if raw.has_errors or errors or validation_errors else 0
 
 
@@ -110,12 +115,6 @@ def _cmd_sdtm(args: argparse.Namespace) -> int:
     errors, warnings = finding_count(result)
     print(f"{errors} errors, {warnings} warnings (sdtm_findings.csv); reconciliation.csv accounts for every raw row")
     return 1 if errors else 0
-
-
-def _not_yet(stage: str) -> int:
-    print(f"cdisc-als {stage}: this stage is not available yet in version {__version__} "
-          "(tracked as an open issue); nothing was written.", file=sys.stderr)
-    return NOT_YET
 
 
 def _cmd_check_raw(args: argparse.Namespace) -> int:
@@ -171,6 +170,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
         extra = f", {len(result['json'])} Dataset-JSON files" if "json" in result else ""
         print(f"{folder}: {result['standard']} define.xml, define.html{extra}")
     return 0
+
+
+def _cmd_tlf(args: argparse.Namespace) -> int:
+    from cdisc_als.tlf.run import run_reconcile, run_tlf
+
+    ards = run_tlf(Path(args.adam), Path(args.out), args.catalogue)
+    for output_id, ard in ards.items():
+        print(f"{output_id:6s} {len(ard):>6d} statistics -> {Path(args.out) / 'ard' / (output_id + '.csv')}")
+    table = run_reconcile(ards, Path(args.out), args.catalogue)
+    counts = table["status"].value_counts().to_dict()
+    print(f"reconciliation with the published tables: {counts} -> {Path(args.out) / 'reconciliation.csv'}")
+    return 1 if counts.get("differs") else 0
 
 
 def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:
@@ -266,12 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--no-json", action="store_true", help="skip Dataset-JSON")
     exp.set_defaults(func=_cmd_export)
 
-    for verb, text in (
-        ("tlf", "tables, listings and figures (RTF, HTML, XLSX, PNG) and their ARD"),
-    ):
-        sub = verbs.add_parser(verb, help=f"{text} [not built yet]", description=f"{text}. Not built yet: exits 2.")
-        sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)
-        sub.set_defaults(func=lambda _a, v=verb: _not_yet(v))
+    tlf = verbs.add_parser(
+        "tlf", help="Analysis Results Data of the output catalogue (renderers not built yet)",
+        description="Compute every output of mappings/tlf/outputs.yaml from the ADaM XPT files of --adam as Analysis "
+                    "Results Data (<out>/ard/<output_id>.csv) and reconcile it with the published tables "
+                    "(<out>/reconciliation.csv: match, differs, known inconsistency). RTF/HTML/XLSX/PNG renderers "
+                    "and shells are not built yet.")
+    tlf.add_argument("--adam", required=True, help="folder of ADaM .xpt files")
+    tlf.add_argument("--out", required=True, help="output folder")
+    tlf.add_argument("--catalogue", help="output catalogue YAML (default: mappings/tlf/outputs.yaml)")
+    tlf.set_defaults(func=_cmd_tlf)
     comp = verbs.add_parser(
         "compare", help="PROC COMPARE-style comparison of two datasets, two folders or two ARDs",
         description="Compare BASE with COMPARE: two .xpt or Dataset-JSON files, two folders (files paired by "

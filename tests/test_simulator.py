@@ -103,12 +103,6 @@ def test_cli_help_for_every_verb(capsys):
         assert "usage: cdisc-als" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("verb", ["tlf"])
-def test_stages_not_built_yet_exit_2(verb, capsys):
-    assert main([verb]) == 2
-    assert "not available yet" in capsys.readouterr().err
-
-
 def test_cli_simulate_and_run(tmp_path, capsys):
     raw = tmp_path / "raw"
     assert main(["simulate", "--subjects", "50", "--seed", "2", "--out", str(raw), "--quiet"]) == 0

@@ -1,0 +1,113 @@
+"""Analysis Results Data: every output computed as one row per statistic, then rendered or compared.
+
+Columns: output_id, group1 (treatment variable), group1_level (arm; '' for between-arm statistics),
+variable (ADaM variable or PARAMCD), variable_level (category, visit or flag value), stat_name
+(n, N, pct, mean, sd, diff, se, lcl, ucl, pvalue, ...), stat (unrounded), stat_fmt (as printed:
+SAS half-up rounding, p to 4 decimals then 3), and row_id (the output row the statistic belongs to).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cdisc_als.resources import mappings_dir
+from cdisc_als.rounding import format_number, format_percent, format_pvalue
+from cdisc_als.stats.models import describe
+from cdisc_als.stats.tests import chi2_or_fisher, student_pooled
+
+COLUMNS = ["output_id", "group1", "group1_level", "variable", "variable_level", "stat_name", "stat", "stat_fmt",
+           "row_id"]
+
+
+def load_catalogue(path: str | Path | None = None) -> list[dict[str, Any]]:
+    path = Path(path) if path else mappings_dir() / "tlf" / "outputs.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return list(doc["outputs"])
+
+
+def _filter(frame: pd.DataFrame, conditions: dict[str, Any] | None) -> pd.DataFrame:
+    """Rows where every listed variable equals its value (numbers compared as numbers)."""
+    mask = pd.Series(True, index=frame.index)
+    for variable, value in (conditions or {}).items():
+        column = frame[variable]
+        mask &= (column == value) if not isinstance(value, str) else (column.astype(str) == value)
+    return frame[mask]
+
+
+def _row(output: dict, treatment: str, arm: str, variable: str, level: str, name: str, value: float, text: str,
+         row_id: str) -> dict:
+    return {"output_id": output["id"], "group1": treatment, "group1_level": arm, "variable": variable,
+            "variable_level": level, "stat_name": name, "stat": value, "stat_fmt": text, "row_id": row_id}
+
+
+def _continuous(output, spec, data, treatment, arms) -> list[dict]:
+    rows, groups = [], []
+    for arm in arms:
+        values = data.loc[data[treatment] == arm, spec["variable"]].dropna()
+        d = describe(values)
+        groups.append(d)
+        dp = spec.get("dp", 1)
+        for stat in ("n", "mean", "sd"):
+            text = str(d[stat]) if stat == "n" else format_number(d[stat], dp)
+            rows.append(_row(output, treatment, arm, spec["variable"], "", stat, d[stat], text, spec["id"]))
+    if len(arms) == 2 and all(g["n"] > 1 for g in groups):
+        res = student_pooled(groups[0]["n"], groups[0]["mean"], groups[0]["sd"],
+                             groups[1]["n"], groups[1]["mean"], groups[1]["sd"])
+        dp = spec.get("dp", 1) if spec.get("dp", 1) > 1 else 2
+        for stat in ("diff", "se", "lcl", "ucl"):
+            rows.append(_row(output, treatment, "", spec["variable"], "", stat, getattr(res, stat),
+                             format_number(getattr(res, stat), dp), spec["id"]))
+        rows.append(_row(output, treatment, "", spec["variable"], "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
+    return rows
+
+
+def _counts(output, spec, data, treatment, arms, levels, population) -> list[dict]:
+    rows, table = [], []
+    for level in levels:
+        counts = []
+        for arm in arms:
+            total = int((population[treatment] == arm).sum())
+            n = int(((data[treatment] == arm) & (data[spec["variable"]].astype(str) == level)).sum())
+            counts.append((n, total))
+            rows.append(_row(output, treatment, arm, spec["variable"], level, "n", n, str(n), spec["id"]))
+            rows.append(_row(output, treatment, arm, spec["variable"], level, "N", total, str(total), spec["id"]))
+            rows.append(_row(output, treatment, arm, spec["variable"], level, "pct", 100 * n / total if total else None,
+                             format_percent(n, total), spec["id"]))
+        table.append(counts)
+    if len(arms) == 2:
+        if len(levels) == 1:
+            (a, na), (b, nb) = table[0]
+            matrix = [[a, b], [na - a, nb - b]]
+        else:
+            matrix = [[c[0][0], c[1][0]] for c in table]
+        res = chi2_or_fisher(matrix)
+        rows.append(_row(output, treatment, "", spec["variable"], "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
+        rows.append(_row(output, treatment, "", spec["variable"], "", "method", None, res.method, spec["id"]))
+    return rows
+
+
+def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ARD of one catalogue output from ADaM frames (population, treatment and rows from the catalogue)."""
+    treatment = output["treatment"]
+    rows: list[dict] = []
+    adsl = adam.get("ADSL")
+    for spec in output["rows"]:
+        frame = _filter(adam[spec.get("dataset", output["dataset"])], output.get("population"))
+        data = _filter(frame, spec.get("where"))
+        arms = sorted(frame[treatment].dropna().unique(), key=str)
+        if "arms" in output:
+            arms = output["arms"]
+        if spec["type"] == "continuous":
+            rows += _continuous(output, spec, data, treatment, arms)
+        else:
+            levels = spec.get("levels") or [spec["level"]]
+            population = frame.drop_duplicates("USUBJID") if "USUBJID" in frame else frame
+            if spec["type"] == "responder" and adsl is not None:
+                population = _filter(adsl, output.get("population")).rename(
+                    columns={"TRT01P": treatment} if treatment not in adsl else {})
+            rows += _counts(output, spec, data, treatment, arms, levels, population)
+    return pd.DataFrame(rows, columns=COLUMNS)

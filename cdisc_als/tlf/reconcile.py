@@ -1,0 +1,82 @@
+"""Reconcile the ARD with the published tables (cdisc_als/simulate/published.yaml), cell by cell at the
+printed precision: matched, differing (both values shown), and the paper's documented inconsistencies
+flagged as such (the `deviations` of published.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cdisc_als.rounding import format_number
+from cdisc_als.simulate.calibrate import published
+
+ARM_KEYS = ("MSC", "CONTROL")
+
+
+def _ard_value(ard: pd.DataFrame, row_id: str, stat: str, arm_index: int | None, arms: list[str],
+               level: str = "") -> str | None:
+    sel = (ard["row_id"] == row_id) & (ard["stat_name"] == stat)
+    if arm_index is None:
+        sel &= ard["group1_level"] == ""
+    else:
+        sel &= ard["group1_level"] == arms[arm_index]
+    if level:
+        sel &= ard["variable_level"] == level
+    hit = ard.loc[sel, "stat_fmt"]
+    return None if hit.empty else str(hit.iloc[0])
+
+
+def _known(row_id: str, cell: str) -> dict[str, Any] | None:
+    for dev in published()["deviations"]:
+        cells = dev["cell"] if isinstance(dev["cell"], list) else [dev["cell"]]
+        if dev["row"] == row_id and cell in cells:
+            return dev
+    return None
+
+
+def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """One line per published cell: table, row, cell, published, ours, status."""
+    pub = published()
+    lines: list[dict] = []
+
+    def add(table: str, row: str, cell: str, printed: Any, ours: str | None, dev_cell: str | None = None) -> None:
+        text = printed if isinstance(printed, str) else None
+        if text is None:
+            text = str(printed)
+        status = "match" if ours == text else "differs"
+        dev = _known(row, dev_cell or cell)
+        if status == "differs" and dev is not None:
+            status = "known inconsistency"
+        lines.append({"table": table, "row": row, "cell": cell, "published": text, "ours": ours or "", "status": status,
+                      "note": dev["reason"] if dev and status != "match" else ""})
+
+    for table in ("table1", "table3"):
+        for row in pub[table]["continuous"]:
+            dp = row["dp"]
+            for k, arm in enumerate(ARM_KEYS):
+                mean, sd = row[arm]
+                add(table, row["id"], f"{arm} mean", format_number(mean, dp),
+                    _ard_value(ard, row["id"], "mean", k, arms), f"{arm}_mean")
+                add(table, row["id"], f"{arm} sd", format_number(sd, dp), _ard_value(ard, row["id"], "sd", k, arms))
+                if "n" in row:
+                    add(table, row["id"], f"{arm} n", str(row["n"][k]), _ard_value(ard, row["id"], "n", k, arms),
+                        f"{arm}_n")
+            for cell in ("diff", "se", "lcl", "ucl"):
+                if cell in row:
+                    add(table, row["id"], cell, format_number(row[cell], 2), _ard_value(ard, row["id"], cell, None, arms))
+            add(table, row["id"], "p", row["p"], _ard_value(ard, row["id"], "pvalue", None, arms))
+    for row in pub["table1"]["categorical"]:
+        for level, counts in row["levels"].items():
+            for k, arm in enumerate(ARM_KEYS):
+                add("table1", row["id"], f"{arm} {level} n", str(counts[k]),
+                    _ard_value(ard, row["id"], "n", k, arms, level))
+        add("table1", row["id"], "p", row["p"], _ard_value(ard, row["id"], "pvalue", None, arms))
+    for row in pub["table3"]["responders"]["rows"]:
+        for k, arm in enumerate(ARM_KEYS):
+            add("table3", row["id"], f"{arm} n", str(row[arm]), _ard_value(ard, row["id"], "n", k, arms))
+            add("table3", row["id"], f"{arm} pct", str(row["pct"][k]), _ard_value(ard, row["id"], "pct", k, arms),
+                f"{arm}_pct")
+        if not row["id"].endswith("LT50"):
+            add("table3", row["id"], "p", row["p"], _ard_value(ard, row["id"], "pvalue", None, arms))
+    return pd.DataFrame(lines)

@@ -1,0 +1,46 @@
+"""Compute every catalogue output as ARD from an ADaM folder, and reconcile it with the published tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_als.io import safe_child, write_csv
+from cdisc_als.tlf.ard import compute_output, load_catalogue
+from cdisc_als.tlf.reconcile import reconcile
+
+
+def read_adam(folder: str | Path) -> dict[str, pd.DataFrame]:
+    import pyreadstat
+
+    out = {}
+    for path in sorted(Path(folder).glob("ad*.xpt")):
+        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].fillna("")
+        out[path.stem.upper()] = frame
+    return out
+
+
+def run_tlf(adam_dir: str | Path, out_dir: str | Path, catalogue: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """ARD of every output into <out>/ard/<output_id>.csv; returns them keyed by output id."""
+    adam = read_adam(adam_dir)
+    results = {}
+    for output in load_catalogue(catalogue):
+        needed = {output["dataset"], *(r.get("dataset", output["dataset"]) for r in output["rows"])}
+        if not needed <= set(adam):
+            continue
+        ard = compute_output(output, adam)
+        write_csv(ard, safe_child(Path(out_dir), f"ard/{output['id']}.csv"))
+        results[output["id"]] = ard
+    return results
+
+
+def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None) -> pd.DataFrame:
+    outputs = load_catalogue(catalogue)
+    arms = outputs[0].get("arms", [])
+    table = reconcile(pd.concat(ards.values(), ignore_index=True), arms)
+    write_csv(table, safe_child(Path(out_dir), "reconciliation.csv"))
+    return table
