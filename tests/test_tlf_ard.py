@@ -18,7 +18,7 @@ EXPECTED_NON_MATCHES = {
     ("table3", "AALSCHG4", "diff"), ("table3", "AALSCHG4", "se"), ("table3", "AALSCHG4", "lcl"),
     ("table3", "AALSCHG4", "ucl"), ("table3", "AALSSC4", "se"), ("table3", "AALSSC4", "lcl"),
     ("table3", "AALSSC4", "ucl"), ("table3", "AALSSC4", "p"), ("table3", "SF36CHG4", "se"),
-    ("table3", "RESP4_LT50", "CONTROL pct"),
+    ("table3", "RESP4_LT50", "CONTROL pct"), ("table2", "SAE4", "CONTROL pct"),
 }
 
 
@@ -43,4 +43,18 @@ def test_reconciliation_matches_every_published_cell_but_the_documented_ones(tlf
                           rec.loc[rec["status"] != "match", "cell"], strict=True))
     assert non_matches == EXPECTED_NON_MATCHES
     assert (rec.loc[rec["status"] != "match", "status"] == "known inconsistency").all()
-    assert (rec["status"] == "match").sum() >= 180
+    assert (rec["status"] == "match").sum() >= 200
+    assert {"table1", "table2", "table3"} == set(rec["table"])
+
+
+def test_table2_and_survival_ard(tlf_dir):
+    t2 = pd.read_csv(tlf_dir / "ard" / "T2.csv", dtype=str, keep_default_na=False)
+    any4 = t2[(t2["row_id"] == "ANYAE4") & (t2["variable"] == "ANYAE4")]
+    assert any4.loc[any4["stat_name"] == "pvalue", "stat_fmt"].tolist() == ["0.383"]
+    soc = t2[(t2["row_id"] == "ADR6") & (t2["variable"] == "AEBODSYS") & (t2["stat_name"] == "n")
+             & (t2["group1_level"] == "BM-MSC + Riluzole")]
+    assert set(soc["variable_level"]) == {"General disorders and administration site conditions", "Nervous system disorders"}
+    km = pd.read_csv(tlf_dir / "ard" / "KM.csv", dtype=str, keep_default_na=False)
+    os_p = km[(km["row_id"] == "OS") & (km["stat_name"] == "pvalue")]["stat_fmt"].tolist()
+    assert os_p == ["0.487"]
+    assert set(km["stat_name"]) >= {"rmst", "rmst_se", "events", "n", "pvalue"}

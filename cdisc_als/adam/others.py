@@ -81,7 +81,7 @@ def build_adae(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study) 
         limit = sv[sv["VISITNUM"] == visit].set_index("USUBJID")["D"]
         end = ae["USUBJID"].map(limit).fillna(ae["USUBJID"].map(end_of_trial))
         ae[flag] = np.where(ae["ASTDT"] <= end, "Y", "N")
-    for target, source in (("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTA", "TRT01A"), ("TRTAN", "TRT01AN"),
-                           ("SAFFL", "SAFFL")):
+    for target, source in (("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRT01P", "TRT01P"), ("TRTA", "TRT01A"),
+                           ("TRTAN", "TRT01AN"), ("SAFFL", "SAFFL")):
         ae[target] = ae["USUBJID"].map(subject[source])
     return ae.sort_values(["USUBJID", "AESEQ"]).reset_index(drop=True)

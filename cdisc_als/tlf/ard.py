@@ -90,6 +90,57 @@ def _counts(output, spec, data, treatment, arms, levels, population) -> list[dic
     return rows
 
 
+def _ae_incidence(output, spec, data, treatment, arms, denominators) -> list[dict]:
+    """Events and participants (n, %) per arm overall and by SOC and PT, most frequent first."""
+    rows = []
+    groups = [("ANY", "", data)]
+    if spec.get("by_term", True):
+        for soc, part in sorted(data.groupby("AEBODSYS"), key=lambda kv: (-kv[1]["USUBJID"].nunique(), kv[0])):
+            groups.append(("SOC", soc, part))
+            for pt, sub in sorted(part.groupby("AEDECOD"), key=lambda kv: (-kv[1]["USUBJID"].nunique(), kv[0])):
+                groups.append(("PT", f"{soc} / {pt}", sub))
+    for kind, level, part in groups:
+        variable = {"ANY": spec["id"], "SOC": "AEBODSYS", "PT": "AEDECOD"}[kind]
+        for arm in arms:
+            arm_rows = part[part[treatment] == arm]
+            events, subjects, total = len(arm_rows), arm_rows["USUBJID"].nunique(), denominators.get(arm, 0)
+            rows.append(_row(output, treatment, arm, variable, level, "events", events, str(events), spec["id"]))
+            rows.append(_row(output, treatment, arm, variable, level, "n", subjects, str(subjects), spec["id"]))
+            rows.append(_row(output, treatment, arm, variable, level, "N", total, str(total), spec["id"]))
+            rows.append(_row(output, treatment, arm, variable, level, "pct", 100 * subjects / total if total else None,
+                             format_percent(subjects, total), spec["id"]))
+        if kind == "ANY" and len(arms) == 2:
+            a = part.loc[part[treatment] == arms[0], "USUBJID"].nunique()
+            b = part.loc[part[treatment] == arms[1], "USUBJID"].nunique()
+            res = chi2_or_fisher([[a, b], [denominators[arms[0]] - a, denominators[arms[1]] - b]])
+            rows.append(_row(output, treatment, "", variable, "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
+    return rows
+
+
+def _km(output, spec, data, treatment, arms) -> list[dict]:
+    """Kaplan-Meier restricted mean (to each group's largest time, SPSS style) with SE, events and log-rank p."""
+    from cdisc_als.stats.km import km_restricted_mean, logrank_p
+
+    rows = []
+    event = data["CNSR"] == 0
+    per_arm = []
+    for arm in arms:
+        sel = data[treatment] == arm
+        km = km_restricted_mean(data.loc[sel, "AVAL"].to_numpy(), event[sel].to_numpy())
+        per_arm.append(sel)
+        for name, value, text in (("n", km.n, str(km.n)), ("events", km.events, str(km.events)),
+                                  ("rmst", km.mean, format_number(km.mean, spec.get("dp", 0))),
+                                  ("rmst_se", km.se, format_number(km.se, spec.get("dp", 0)))):
+            rows.append(_row(output, treatment, arm, spec["where"]["PARAMCD"], spec.get("subgroup_label", ""), name,
+                             value, text, spec["id"]))
+    if len(arms) == 2:
+        a, b = per_arm
+        p = logrank_p(data.loc[a, "AVAL"], event[a], data.loc[b, "AVAL"], event[b])
+        rows.append(_row(output, treatment, "", spec["where"]["PARAMCD"], spec.get("subgroup_label", ""), "pvalue", p,
+                         format_pvalue(p), spec["id"]))
+    return rows
+
+
 def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The ARD of one catalogue output from ADaM frames (population, treatment and rows from the catalogue)."""
     treatment = output["treatment"]
@@ -103,6 +154,13 @@ def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.
             arms = output["arms"]
         if spec["type"] == "continuous":
             rows += _continuous(output, spec, data, treatment, arms)
+        elif spec["type"] == "ae_incidence":
+            subjects = _filter(adsl, output.get("population")) if adsl is not None else frame
+            arm_var = output.get("denominator_treatment", "TRT01A")
+            denominators = subjects.groupby(arm_var)["USUBJID"].nunique().to_dict()
+            rows += _ae_incidence(output, spec, data, treatment, arms, denominators)
+        elif spec["type"] == "km":
+            rows += _km(output, spec, data, treatment, arms)
         else:
             levels = spec.get("levels") or [spec["level"]]
             population = frame.drop_duplicates("USUBJID") if "USUBJID" in frame else frame

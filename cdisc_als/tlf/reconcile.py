@@ -79,4 +79,26 @@ def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                 f"{arm}_pct")
         if not row["id"].endswith("LT50"):
             add("table3", row["id"], "p", row["p"], _ard_value(ard, row["id"], "pvalue", None, arms))
+    t2 = pub.get("table2")
+    if t2 is not None and (ard["output_id"] == "T2").any():
+        for row in t2["any_ae"]:
+            rid = f"ANYAE{row['window']}"
+            for k, arm in enumerate(ARM_KEYS):
+                add("table2", rid, f"{arm} n", str(row[arm]), _ard_value(ard, rid, "n", k, arms))
+            add("table2", rid, "p", row["p"], _ard_value(ard, rid, "pvalue", None, arms))
+        for window in (4, 6):
+            rid = f"ADR{window}"
+            for k, arm in enumerate(ARM_KEYS):
+                expected = t2["adr"][arm]
+                add("table2", rid, f"{arm} events", str(expected["events"]), _ard_value(ard, rid, "events", k, arms))
+                add("table2", rid, f"{arm} n", str(expected["participants"]), _ard_value(ard, rid, "n", k, arms))
+        for row in t2["sae"]:
+            rid = f"SAE{row['window']}"
+            for k, arm in enumerate(ARM_KEYS):
+                expected = row[arm]
+                add("table2", rid, f"{arm} events", str(expected["events"]), _ard_value(ard, rid, "events", k, arms))
+                add("table2", rid, f"{arm} n", str(expected["participants"]), _ard_value(ard, rid, "n", k, arms))
+                if "pct" in expected:
+                    add("table2", rid, f"{arm} pct", str(expected["pct"]), _ard_value(ard, rid, "pct", k, arms),
+                        f"{arm}_pct")
     return pd.DataFrame(lines)
