@@ -48,6 +48,11 @@ def test_chi_square_and_fisher_switch_reproduce_published_p():
     assert ae6.method == "pearson" and format_pvalue(ae6.p) == "0.363"
 
 
+def test_categorical_test_with_an_empty_margin_is_not_computed():
+    res = chi2_or_fisher([[0, 0], [10, 12]])
+    assert res.method == "none" and np.isnan(res.p) and format_pvalue(res.p) == ""
+
+
 def test_paired_t_hand_example():
     res = paired_t([10, 12, 9, 11], [12, 15, 10, 14])   # differences 2, 3, 1, 3: mean 2.25, SD 0.9574
     assert res.diff == pytest.approx(2.25) and res.se == pytest.approx(0.957427 / 2, rel=1e-5)

@@ -73,9 +73,13 @@ class CategoricalTest:
 def chi2_or_fisher(table) -> CategoricalTest:
     """Pearson chi-square without continuity correction; Fisher exact when an expected count < 5.
 
-    table: counts, rows = categories, columns = groups (2 x 2 for Fisher).
+    table: counts, rows = categories, columns = groups (2 x 2 for Fisher). Rows or columns without
+    any count are dropped; when fewer than two of either remain no test is possible (p is NaN).
     """
     counts = np.asarray(table, dtype=float)
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    if counts.ndim != 2 or min(counts.shape) < 2:
+        return CategoricalTest("none", math.nan, math.nan, 0.0)   # an empty margin: no test
     chi2, p, _, expected = stats.chi2_contingency(counts, correction=False)
     min_expected = float(expected.min())
     if min_expected < 5 and counts.shape == (2, 2):
