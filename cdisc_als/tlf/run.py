@@ -38,6 +38,27 @@ def run_tlf(adam_dir: str | Path, out_dir: str | Path, catalogue: str | Path | N
     return results
 
 
+def render_outputs(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None,
+                   shell: bool = False) -> list[Path]:
+    """RTF per output, one HTML page and one XLSX workbook of all outputs (shells: placeholders, no data)."""
+    from cdisc_als.io import atomic_write_text
+    from cdisc_als.tlf.layout import build_layout
+    from cdisc_als.tlf.render import html_page, render_html, write_rtf, write_xlsx
+
+    out = Path(out_dir) / ("shells" if shell else "tables")
+    layouts = []
+    for output in load_catalogue(catalogue):
+        if not shell and output["id"] not in ards:
+            continue
+        layout = build_layout(output, None if shell else ards[output["id"]])
+        layouts.append(layout)
+        write_rtf(layout, safe_child(out, f"{output['id'].lower()}.rtf"))
+    page = safe_child(out, "tables.html")
+    atomic_write_text(page, html_page([render_html(lay) for lay in layouts], "Mock shells" if shell else "Tables"))
+    write_xlsx(layouts, safe_child(out, "tables.xlsx"))
+    return [page]
+
+
 def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None) -> pd.DataFrame:
     outputs = load_catalogue(catalogue)
     arms = outputs[0].get("arms", [])

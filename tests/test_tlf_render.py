@@ -1,0 +1,80 @@
+"""Rendered tables: RTF structure, escaping, HTML, XLSX and mock shells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from cdisc_als.cli import main
+from cdisc_als.resources import SAMPLE_SDTM_DIR
+from cdisc_als.tlf.layout import Layout
+from cdisc_als.tlf.render import render_html, render_rtf, rtf_escape, write_xlsx
+
+
+@pytest.fixture(scope="module")
+def tlf_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("tlf")
+    assert main(["adam", "--sdtm", str(SAMPLE_SDTM_DIR), "--out", str(base / "adam"), "--quiet"]) == 0
+    assert main(["tlf", "--adam", str(base / "adam"), "--out", str(base / "tlf")]) == 0
+    assert main(["tlf", "--shell", "--out", str(base / "tlf")]) == 0
+    return base / "tlf"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def test_rtf_tables_are_landscape_with_titles_repeated_headers_and_page_x_of_y(tlf_dir):
+    rtf = (tlf_dir / "tables" / "t3.rtf").read_text()
+    assert rtf.startswith("{\\rtf1") and _balanced(rtf)
+    assert "\\landscape" in rtf and "{\\header" in rtf and "Table 3. Efficacy outcomes" in rtf
+    assert "\\trhdr" in rtf, "the column header row repeats on every page"
+    assert "\\fldinst PAGE" in rtf and "\\fldinst NUMPAGES" in rtf
+    assert "2.98 (0.75, 1.48 to 4.48)" in rtf and "Change in slope = follow-up slope" in rtf
+
+
+def test_escaping():
+    assert rtf_escape("a{b}c\\d é") == "a\\{b\\}c\\\\d \\u233?"
+    layout = Layout("X", "Title <script>", ["A & B"], [("<b>row</b>", 0, ["1 < 2"])], ["note \"q\""])
+    html = render_html(layout)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;row" in html and "1 &lt; 2" in html
+    assert _balanced(render_rtf(Layout("X", "T {x}", ["A"], [("r", 0, ["{"])], [])))
+
+
+def test_xlsx_neutralises_formulas(tmp_path):
+    layout = Layout("X", "Title", ["=SUM(A1)"], [("-2 + 3", 0, ["@cmd"])], [])
+    write_xlsx([layout], tmp_path / "t.xlsx")
+    values = [c.value for row in load_workbook(tmp_path / "t.xlsx")["X"].iter_rows() for c in row if c.value]
+    assert "'=SUM(A1)" in values and "'-2 + 3" in values and "'@cmd" in values
+
+
+def test_html_and_xlsx_of_all_tables(tlf_dir):
+    page = (tlf_dir / "tables" / "tables.html").read_text()
+    for title in ("Table 1.", "Table 2.", "Table 3.", "Survival"):
+        assert title in page
+    book = load_workbook(tlf_dir / "tables" / "tables.xlsx", read_only=True)
+    assert book.sheetnames == ["T1", "T3", "T2", "KM"]
+
+
+def test_mock_shells_have_placeholders_and_no_data(tlf_dir):
+    shell = (tlf_dir / "shells" / "t3.rtf").read_text()
+    assert "xx.xx (xx.xx)" in shell and "x.xxx" in shell and "-1.69" not in shell
+    assert "(N = 32)" not in shell
+    page = (tlf_dir / "shells" / "tables.html").read_text()
+    assert "xx (xx%)" in page
