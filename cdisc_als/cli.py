@@ -83,17 +83,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {out / 'sdtm'} and {out / 'adam'}")
-    from cdisc_als.tlf.run import render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
 
     progress("computing ARD, rendering tables and reconciling with the published tables")
     ards = run_tlf(out / "adam", out / "tlf", None)
-    render_outputs(ards, out / "tlf", None)
+    render_outputs(ards, out / "tlf", None, adam=read_adam(out / "adam"))
     render_figure_files(out / "adam", ards, out / "tlf", None)
     render_outputs({}, out / "tlf", None, shell=True)
     table = run_reconcile(ards, out / "tlf", None)
     print(f"ARD: {', '.join(ards)} -> {out / 'tlf' / 'ard'}; reconciliation: "
           f"{table['status'].value_counts().to_dict()} -> {out / 'tlf' / 'reconciliation.csv'}")
     print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {out / 'tlf'}")
+    from cdisc_als.tlf.index import write_index
+
+    print(f"index: {write_index(out, f'{study.study_id}: {study.title}')}")
     return 1 if raw.has_errors or errors or validation_errors else 0
 
 
@@ -176,7 +179,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tlf(args: argparse.Namespace) -> int:
-    from cdisc_als.tlf.run import render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
 
     if args.shell:
         render_outputs({}, Path(args.out), args.catalogue, shell=True)
@@ -185,7 +188,7 @@ def _cmd_tlf(args: argparse.Namespace) -> int:
     if not args.adam:
         raise ValueError("--adam is required unless --shell is given")
     ards = run_tlf(Path(args.adam), Path(args.out), args.catalogue)
-    render_outputs(ards, Path(args.out), args.catalogue)
+    render_outputs(ards, Path(args.out), args.catalogue, adam=read_adam(Path(args.adam)))
     render_figure_files(Path(args.adam), ards, Path(args.out), args.catalogue)
     for output_id, ard in ards.items():
         print(f"{output_id:6s} {len(ard):>6d} statistics -> {Path(args.out) / 'ard' / (output_id + '.csv')}")

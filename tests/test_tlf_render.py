@@ -69,7 +69,7 @@ def test_html_and_xlsx_of_all_tables(tlf_dir):
     for title in ("Table 1.", "Table 2.", "Table 3.", "Survival"):
         assert title in page
     book = load_workbook(tlf_dir / "tables" / "tables.xlsx", read_only=True)
-    assert book.sheetnames == ["T1", "T3", "T2", "KM"]
+    assert book.sheetnames == ["T1", "T3", "T2", "KM", "L1", "L2"]
 
 
 def test_mock_shells_have_placeholders_and_no_data(tlf_dir):
@@ -86,3 +86,10 @@ def test_figures_are_png(tlf_dir):
     for path in (tlf_dir / "figures").glob("*.png"):
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_listings_of_deaths_and_saes(tlf_dir):
+    deaths = (tlf_dir / "tables" / "l1.rtf").read_text()
+    saes = (tlf_dir / "tables" / "l2.rtf").read_text()
+    assert "Listing 1. Deaths" in deaths and "Listing 2. Serious adverse events" in saes
+    assert "Respiratory failure" in saes and "Cardiac arrest" in saes

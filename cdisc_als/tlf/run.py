@@ -39,7 +39,7 @@ def run_tlf(adam_dir: str | Path, out_dir: str | Path, catalogue: str | Path | N
 
 
 def render_outputs(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None,
-                   shell: bool = False) -> list[Path]:
+                   shell: bool = False, adam: dict[str, pd.DataFrame] | None = None) -> list[Path]:
     """RTF per output, one HTML page and one XLSX workbook of all outputs (shells: placeholders, no data)."""
     from cdisc_als.io import atomic_write_text
     from cdisc_als.tlf.layout import build_layout
@@ -53,6 +53,13 @@ def render_outputs(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue
         layout = build_layout(output, None if shell else ards[output["id"]])
         layouts.append(layout)
         write_rtf(layout, safe_child(out, f"{output['id'].lower()}.rtf"))
+    if not shell and adam is not None:
+        from cdisc_als.tlf.listings import listing_deaths, listing_saes
+
+        for layout in ([listing_deaths(adam["ADSL"])] if "ADSL" in adam else []) + \
+                      ([listing_saes(adam["ADAE"])] if "ADAE" in adam else []):
+            layouts.append(layout)
+            write_rtf(layout, safe_child(out, f"{layout.output_id.lower()}.rtf"))
     page = safe_child(out, "tables.html")
     atomic_write_text(page, html_page([render_html(lay) for lay in layouts], "Mock shells" if shell else "Tables"))
     write_xlsx(layouts, safe_child(out, "tables.xlsx"))
