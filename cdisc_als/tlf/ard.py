@@ -62,6 +62,12 @@ def _continuous(output, spec, data, treatment, arms) -> list[dict]:
             rows.append(_row(output, treatment, "", spec["variable"], "", stat, getattr(res, stat),
                              format_number(getattr(res, stat), dp), spec["id"]))
         rows.append(_row(output, treatment, "", spec["variable"], "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
+    elif len(arms) > 2 and all(g["n"] > 1 for g in groups):
+        from scipy import stats as sps
+
+        samples = [data.loc[data[treatment] == arm, spec["variable"]].dropna() for arm in arms]
+        p = float(sps.f_oneway(*samples).pvalue)      # one-way ANOVA, as PROC GLM for more than two arms
+        rows.append(_row(output, treatment, "", spec["variable"], "", "pvalue", p, format_pvalue(p), spec["id"]))
     return rows
 
 
@@ -78,12 +84,11 @@ def _counts(output, spec, data, treatment, arms, levels, population) -> list[dic
             rows.append(_row(output, treatment, arm, spec["variable"], level, "pct", 100 * n / total if total else None,
                              format_percent(n, total), spec["id"]))
         table.append(counts)
-    if len(arms) == 2:
+    if len(arms) >= 2:
         if len(levels) == 1:
-            (a, na), (b, nb) = table[0]
-            matrix = [[a, b], [na - a, nb - b]]
+            matrix = [[n for n, _ in table[0]], [total - n for n, total in table[0]]]
         else:
-            matrix = [[c[0][0], c[1][0]] for c in table]
+            matrix = [[n for n, _ in counts] for counts in table]
         res = chi2_or_fisher(matrix)
         rows.append(_row(output, treatment, "", spec["variable"], "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
         rows.append(_row(output, treatment, "", spec["variable"], "", "method", None, res.method, spec["id"]))
@@ -109,10 +114,10 @@ def _ae_incidence(output, spec, data, treatment, arms, denominators) -> list[dic
             rows.append(_row(output, treatment, arm, variable, level, "N", total, str(total), spec["id"]))
             rows.append(_row(output, treatment, arm, variable, level, "pct", 100 * subjects / total if total else None,
                              format_percent(subjects, total), spec["id"]))
-        if kind == "ANY" and len(arms) == 2:
-            a = part.loc[part[treatment] == arms[0], "USUBJID"].nunique()
-            b = part.loc[part[treatment] == arms[1], "USUBJID"].nunique()
-            res = chi2_or_fisher([[a, b], [denominators[arms[0]] - a, denominators[arms[1]] - b]])
+        if kind == "ANY" and len(arms) >= 2:
+            with_event = [part.loc[part[treatment] == arm, "USUBJID"].nunique() for arm in arms]
+            res = chi2_or_fisher([with_event, [denominators.get(arm, 0) - n for arm, n in zip(arms, with_event,
+                                                                                             strict=True)]])
             rows.append(_row(output, treatment, "", variable, "", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
     return rows
 
@@ -133,9 +138,14 @@ def _km(output, spec, data, treatment, arms) -> list[dict]:
                                   ("rmst_se", km.se, format_number(km.se, spec.get("dp", 0)))):
             rows.append(_row(output, treatment, arm, spec["where"]["PARAMCD"], spec.get("subgroup_label", ""), name,
                              value, text, spec["id"]))
-    if len(arms) == 2:
-        a, b = per_arm
-        p = logrank_p(data.loc[a, "AVAL"], event[a], data.loc[b, "AVAL"], event[b])
+    if len(arms) >= 2:
+        if len(arms) == 2:
+            a, b = per_arm
+            p = logrank_p(data.loc[a, "AVAL"], event[a], data.loc[b, "AVAL"], event[b])
+        else:
+            from lifelines.statistics import multivariate_logrank_test
+
+            p = float(multivariate_logrank_test(data["AVAL"], data[treatment], event).p_value)
         rows.append(_row(output, treatment, "", spec["where"]["PARAMCD"], spec.get("subgroup_label", ""), "pvalue", p,
                          format_pvalue(p), spec["id"]))
     return rows
