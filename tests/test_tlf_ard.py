@@ -58,3 +58,14 @@ def test_table2_and_survival_ard(tlf_dir):
     os_p = km[(km["row_id"] == "OS") & (km["stat_name"] == "pvalue")]["stat_fmt"].tolist()
     assert os_p == ["0.487"]
     assert set(km["stat_name"]) >= {"rmst", "rmst_se", "events", "n", "pvalue"}
+
+
+def test_csf_cytokine_outputs(tlf_dir):
+    csf = pd.read_csv(tlf_dir / "ard" / "CSF.csv", dtype=str, keep_default_na=False)
+    n = csf[(csf["stat_name"] == "n") & (csf["variable_level"] == "V_FIRST=0")].set_index("variable")["stat_fmt"]
+    assert set(n) == {"28"} and len(n) == 8
+    diff = csf[csf["stat_name"] == "diff"].set_index("variable")["stat"].astype(float)
+    assert diff["TGFB1"] > 0 and diff["MCP1"] < 0
+    reg = pd.read_csv(tlf_dir / "ard" / "CSFREG.csv", dtype=str, keep_default_na=False)
+    good = reg[reg["variable_level"] == "good responders"].set_index("stat_name")["stat_fmt"]
+    assert good["r2"] == "0.259" and float(good["estimate"]) < 0

@@ -151,6 +151,52 @@ def _km(output, spec, data, treatment, arms) -> list[dict]:
     return rows
 
 
+def _paired(output, spec, data, treatment) -> list[dict]:
+    """Per parameter: mean (SE) at the two visits, paired t of the change, ROC AUC after vs before."""
+    from cdisc_als.stats.models import roc_auc
+    from cdisc_als.stats.tests import paired_t
+
+    rows = []
+    first, second = spec["visits"]
+    for paramcd, part in data.groupby("PARAMCD", sort=True):
+        wide = part.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL", aggfunc="first")
+        if first not in wide or second not in wide:
+            continue
+        both = wide[[first, second]].dropna()
+        for visit, column in (("V_FIRST", first), ("V_SECOND", second)):
+            d = describe(both[column])
+            for stat in ("n", "mean", "se"):
+                text = str(d[stat]) if stat == "n" else format_number(d[stat], spec.get("dp", 1))
+                rows.append(_row(output, treatment, "", paramcd, f"{visit}={column:g}", stat, d[stat], text, spec["id"]))
+        if len(both) > 2:
+            res = paired_t(both[first], both[second])
+            rows.append(_row(output, treatment, "", paramcd, "change", "diff", res.diff,
+                             format_number(res.diff, spec.get("dp", 1)), spec["id"]))
+            rows.append(_row(output, treatment, "", paramcd, "change", "pvalue", res.p, format_pvalue(res.p), spec["id"]))
+            auc = roc_auc(both[first], both[second])
+            rows.append(_row(output, treatment, "", paramcd, "change", "auc", auc, format_number(auc, 3), spec["id"]))
+    return rows
+
+
+def _regression(output, spec, data, treatment, adam) -> list[dict]:
+    """Linear regression of the change in y on the change in x, in good and poor responders."""
+    from cdisc_als.stats.models import linear_regression
+
+    change = data[data["CHG"].notna()].pivot_table(index="USUBJID", columns="PARAMCD", values="CHG", aggfunc="first")
+    resp = adam[spec["responder"]["dataset"]]
+    resp = resp[resp["PARAMCD"] == spec["responder"]["PARAMCD"]].set_index("USUBJID")[spec["responder"]["flag"]]
+    rows = []
+    for group, flag in (("good responders", "Y"), ("poor responders", "N")):
+        members = change[change.index.map(resp) == flag]
+        if spec["x"] not in members or spec["y"] not in members or len(members.dropna(subset=[spec["x"], spec["y"]])) < 3:
+            continue
+        fit = linear_regression(members[spec["x"]], members[spec["y"]])
+        for stat, value, text in (("n", fit.n, str(fit.n)), ("estimate", fit.slope, format_number(fit.slope, 3)),
+                                  ("r2", fit.r2, format_number(fit.r2, 3)), ("pvalue", fit.p, format_pvalue(fit.p))):
+            rows.append(_row(output, treatment, "", f"{spec['y']}~{spec['x']}", group, stat, value, text, spec["id"]))
+    return rows
+
+
 def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The ARD of one catalogue output from ADaM frames (population, treatment and rows from the catalogue)."""
     treatment = output["treatment"]
@@ -171,6 +217,10 @@ def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.
             rows += _ae_incidence(output, spec, data, treatment, arms, denominators)
         elif spec["type"] == "km":
             rows += _km(output, spec, data, treatment, arms)
+        elif spec["type"] == "paired":
+            rows += _paired(output, spec, data, treatment)
+        elif spec["type"] == "regression":
+            rows += _regression(output, spec, data, treatment, adam)
         else:
             levels = spec.get("levels") or [spec["level"]]
             population = frame.drop_duplicates("USUBJID") if "USUBJID" in frame else frame

@@ -47,6 +47,8 @@ def build_layout(output: dict, ard: pd.DataFrame | None) -> Layout:
     columns = [f"{arm}{'' if shell else counts[arm]}" for arm in arms]
     has_diff = any(r["type"] == "continuous" for r in output["rows"]) and output["id"] != "T1"
     columns += (["Difference (SE, 95% CI)"] if has_diff else []) + ["p"]
+    if output.get("columns"):
+        columns = list(output["columns"])
     layout = Layout(output["id"], output["title"], columns, footnotes=list(output.get("footnotes", [])))
     for spec in output["rows"]:
         label, kind, rid = spec.get("label", spec["id"]), spec["type"], spec["id"]
@@ -74,12 +76,37 @@ def build_layout(output: dict, ard: pd.DataFrame | None) -> Layout:
                 layout.rows.append((text, 0, cells + ([""] if has_diff else []) + [p if k == 0 else ""]))
         elif kind == "ae_incidence":
             _ae_rows(layout, spec, ard, arms, shell)
+        elif kind == "paired":
+            _paired_rows(layout, spec, ard, shell)
+        elif kind == "regression":
+            for group in ("good responders", "poor responders"):
+                if shell:
+                    cells = ["xx", "x.xxx", "x.xxx", "x.xxx"]
+                else:
+                    var = f"{spec['y']}~{spec['x']}"
+                    cells = [_get(ard, rid, s, variable=var, level=group) for s in ("n", "estimate", "r2", "pvalue")]
+                layout.rows.append((f"{label}: {group}", 0, cells))
         elif kind == "km":
             cells = ["xx (xx)" if shell else f"{_get(ard, rid, 'rmst', a)} ({_get(ard, rid, 'rmst_se', a)})"
                      for a in arms]
             p = "x.xxx" if shell else _get(ard, rid, "pvalue")
             layout.rows.append((label, 0, cells + [p]))
     return layout
+
+
+def _paired_rows(layout: Layout, spec: dict, ard: pd.DataFrame | None, shell: bool) -> None:
+    if shell:
+        layout.rows.append(("<parameter>", 0, ["xx", "xx.x (xx.x)", "xx.x (xx.x)", "x.xxx", "x.xxx"]))
+        return
+    rid = spec["id"]
+    first, second = spec["visits"]
+    for paramcd in dict.fromkeys(ard.loc[ard["row_id"] == rid, "variable"]):
+        def at(stat: str, level: str, code: str = paramcd) -> str:
+            return _get(ard, rid, stat, variable=code, level=level)
+        v1, v2 = f"V_FIRST={first:g}", f"V_SECOND={second:g}"
+        layout.rows.append((paramcd, 0, [at("n", v1), f"{at('mean', v1)} ({at('se', v1)})",
+                                         f"{at('mean', v2)} ({at('se', v2)})", at("pvalue", "change"),
+                                         at("auc", "change")]))
 
 
 def _ae_rows(layout: Layout, spec: dict, ard: pd.DataFrame | None, arms: list[str], shell: bool) -> None:
