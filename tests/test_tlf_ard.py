@@ -69,3 +69,10 @@ def test_csf_cytokine_outputs(tlf_dir):
     reg = pd.read_csv(tlf_dir / "ard" / "CSFREG.csv", dtype=str, keep_default_na=False)
     good = reg[reg["variable_level"] == "good responders"].set_index("stat_name")["stat_fmt"]
     assert good["r2"] == "0.259" and float(good["estimate"]) < 0
+
+
+def test_mixed_model_output(tlf_dir):
+    lmm = pd.read_csv(tlf_dir / "ard" / "LMM.csv", dtype=str, keep_default_na=False)
+    est = lmm[lmm["stat_name"] == "estimate"].set_index("group1_level")["stat"].astype(float)
+    assert -1.0 < est["BM-MSC + Riluzole"] < 0 and est["Riluzole Alone"] < est["BM-MSC + Riluzole"]
+    assert float(lmm.loc[lmm["stat_name"] == "pvalue", "stat"].iloc[0]) < 0.05

@@ -72,9 +72,13 @@ def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJI
     frame = data.dropna(subset=[value, time]).copy()
     frame["lead"] = np.minimum(frame[time], 0.0)
     frame["post"] = np.maximum(frame[time], 0.0)
+    import warnings
+
     for level, part in frame.groupby(group, sort=True):
         model = smf.mixedlm(f"{value} ~ lead + post", part, groups=part[subject], re_formula="~ lead + post")
-        fit = model.fit(reml=True, method=["lbfgs", "powell"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # convergence chatter of the optimisers
+            fit = model.fit(reml=True, method=["lbfgs", "powell"])
         out.append(SlopeEstimate(str(level), float(fit.params["lead"]), float(fit.bse["lead"]),
                                  float(fit.params["post"]), float(fit.bse["post"]), part[subject].nunique()))
     return out

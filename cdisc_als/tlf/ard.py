@@ -197,6 +197,31 @@ def _regression(output, spec, data, treatment, adam) -> list[dict]:
     return rows
 
 
+def _mixed_model(output, spec, data, treatment, arms) -> list[dict]:
+    """Piecewise linear mixed model per arm (post-treatment slope, SE) and the slope difference t test."""
+    from cdisc_als.stats.models import piecewise_mixed_model, slope_difference
+
+    frame = data[data["AVISITN"].isin(spec.get("visits", [-3, 0, 1, 2, 3, 4, 6]))].rename(columns={"AVISITN": "MONTH"})
+    fits = {f.group: f for f in piecewise_mixed_model(frame, treatment)}
+    rows = []
+    for arm in arms:
+        fit = fits.get(arm)
+        if fit is None:
+            continue
+        for stat, value in (("estimate", fit.post), ("se", fit.post_se), ("lead_estimate", fit.lead),
+                            ("lead_se", fit.lead_se), ("n", fit.n_subjects)):
+            text = str(value) if stat == "n" else format_number(value, 2)
+            rows.append(_row(output, treatment, arm, "ALSR1TOT", "post-treatment slope", stat, value, text, spec["id"]))
+    if len(arms) == 2 and all(a in fits for a in arms):
+        diff = slope_difference(fits[arms[0]], fits[arms[1]])
+        for stat in ("diff", "se"):
+            rows.append(_row(output, treatment, "", "ALSR1TOT", "post-treatment slope", stat, diff[stat],
+                             format_number(diff[stat], 2), spec["id"]))
+        rows.append(_row(output, treatment, "", "ALSR1TOT", "post-treatment slope", "pvalue", diff["p"],
+                         format_pvalue(diff["p"]), spec["id"]))
+    return rows
+
+
 def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The ARD of one catalogue output from ADaM frames (population, treatment and rows from the catalogue)."""
     treatment = output["treatment"]
@@ -217,6 +242,8 @@ def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.
             rows += _ae_incidence(output, spec, data, treatment, arms, denominators)
         elif spec["type"] == "km":
             rows += _km(output, spec, data, treatment, arms)
+        elif spec["type"] == "mixed_model":
+            rows += _mixed_model(output, spec, data, treatment, arms)
         elif spec["type"] == "paired":
             rows += _paired(output, spec, data, treatment)
         elif spec["type"] == "regression":

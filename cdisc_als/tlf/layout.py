@@ -86,6 +86,10 @@ def build_layout(output: dict, ard: pd.DataFrame | None) -> Layout:
                     var = f"{spec['y']}~{spec['x']}"
                     cells = [_get(ard, rid, s, variable=var, level=group) for s in ("n", "estimate", "r2", "pvalue")]
                 layout.rows.append((f"{label}: {group}", 0, cells))
+        elif kind == "mixed_model":
+            cells = (["x.xx (x.xx)" for _ in arms] + ["x.xxx"]) if shell else \
+                [f"{_get(ard, rid, 'estimate', a)} ({_get(ard, rid, 'se', a)})" for a in arms] + [_get(ard, rid, "pvalue")]
+            layout.rows.append((label, 0, cells))
         elif kind == "km":
             cells = ["xx (xx)" if shell else f"{_get(ard, rid, 'rmst', a)} ({_get(ard, rid, 'rmst_se', a)})"
                      for a in arms]
