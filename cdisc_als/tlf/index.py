@@ -21,8 +21,9 @@ def _datasets(out: Path, folder: str) -> str:
     rows = []
     for path in sorted((out / folder).glob("*.xpt")):
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+        data, _ = pyreadstat.read_xport(str(path), usecols=meta.column_names[:1])
         rows.append(f"<tr><td>{_link(out, path, path.stem.upper())}</td><td>{html.escape(meta.file_label or '')}</td>"
-                    f"<td>{meta.number_rows}</td></tr>")
+                    f"<td>{len(data)}</td></tr>")
     return "<table><tr><th>Dataset</th><th>Label</th><th>Records</th></tr>" + "".join(rows) + "</table>"
 
 
