@@ -69,7 +69,7 @@ def test_html_and_xlsx_of_all_tables(tlf_dir):
     for title in ("Table 1.", "Table 2.", "Table 3.", "Survival"):
         assert title in page
     book = load_workbook(tlf_dir / "tables" / "tables.xlsx", read_only=True)
-    assert book.sheetnames == ["T1", "T3", "T2", "KM", "CSF", "CSFREG", "LMM", "L1", "L2"]
+    assert book.sheetnames == ["T1", "T3", "T2", "KM", "CSF", "CSFREG", "LMM", "AEO", "L1", "L2"]
 
 
 def test_mock_shells_have_placeholders_and_no_data(tlf_dir):

@@ -27,8 +27,10 @@ def _save(fig, path: Path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def figure_mean_change(adqs: pd.DataFrame, path: Path, treatment: str = "TRTP") -> None:
-    """Mean (SE) change from baseline of the ALSFRS-R total by analysis visit (months) and arm (FAS)."""
+def figure_mean_change(adqs: pd.DataFrame, path: Path, treatment: str = "TRTP",
+                       fits: dict[str, tuple[float, float]] | None = None) -> None:
+    """Mean (SE) change from baseline of the ALSFRS-R total by analysis visit (months) and arm (FAS),
+    with the piecewise mixed-model fit (lead-in and post-treatment slopes through baseline) when given."""
     data = adqs[(adqs["PARAMCD"] == "ALSR1TOT") & (adqs["FASFL"] == "Y") & (adqs["ANL01FL"] == "Y")
                 & adqs["AVISITN"].between(-3, 6)].copy()
     data["CHANGE"] = data["AVAL"] - data["BASE"]
@@ -37,6 +39,10 @@ def figure_mean_change(adqs: pd.DataFrame, path: Path, treatment: str = "TRTP") 
         stats = part.groupby("AVISITN")["CHANGE"].agg(["mean", "sem", "count"])
         ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"], marker="o", capsize=3, color=color,
                     label=f"{arm} (n = {part['USUBJID'].nunique()})")
+        if fits and arm in fits:
+            lead, post = fits[arm]
+            ax.plot([-3, 0, 6], [-3 * lead, 0.0, 6 * post], linestyle=":", color=color,
+                    label=f"mixed model: {post:.2f}/month after V5")
     ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xlabel("Months from first injection (V5)")
     ax.set_ylabel("Mean (SE) change in ALSFRS-R total from V5")
@@ -109,7 +115,17 @@ def render_figures(adam: dict[str, pd.DataFrame], km_ard: pd.DataFrame | None, a
                    out: Path) -> list[Path]:
     written = []
     if "ADQS" in adam:
-        figure_mean_change(adam["ADQS"], out / "figure2_alsfrs_change.png")
+        fits = None
+        try:
+            from cdisc_als.stats.models import piecewise_mixed_model
+
+            data = adam["ADQS"]
+            data = data[(data["PARAMCD"] == "ALSR1TOT") & (data["FASFL"] == "Y") & (data["ANL01FL"] == "Y")
+                        & data["AVISITN"].isin([-3, 0, 1, 2, 3, 4, 6])].rename(columns={"AVISITN": "MONTH"})
+            fits = {f.group: (f.lead, f.post) for f in piecewise_mixed_model(data, "TRTP")}
+        except (ValueError, np.linalg.LinAlgError):
+            fits = None
+        figure_mean_change(adam["ADQS"], out / "figure2_alsfrs_change.png", fits=fits)
         written.append(out / "figure2_alsfrs_change.png")
     if "ADTTE" in adam:
         for paramcd, title in (("TTDEATH", "Survival from screening"),
