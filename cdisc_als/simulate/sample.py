@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.simulate import calibrate as cal
+from cdisc_als.simulate.lmm import SlopeTarget, tune_followup_visits
 from cdisc_als.simulate.plan import (
     AALS,
     ALSFRS,
@@ -115,6 +116,7 @@ def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
     _fill_other_subjects(plan, rng, fas_index)
     _deaths_and_roles(plan, fas_rows, fas_of_row, rng)
     interpolate_alsfrs(plan, rng)
+    tune_followup_visits(plan, fas_rows, plan.loc[fas_rows, "ARM"].to_numpy(), _published_post_slopes())
     _fill_descriptors(plan, rng)
     plan["GOODRESP4"] = False
     good = _good_responders(solution["alsfrs"])
@@ -126,6 +128,12 @@ def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
     _fill_disease_procedures(plan, rng)
     plan["FASIDX"] = fas_index
     return plan, {"survival": survival_log}
+
+
+def _published_post_slopes() -> dict[str, SlopeTarget]:
+    """Per-arm post-treatment slope (SE) of the paper's post hoc mixed model."""
+    post = cal.published()["mixed_model"]["post_slope"]
+    return {arm: SlopeTarget(*post[arm]) for arm in ("MSC", "CONTROL")}
 
 
 def _fas_sexes(rng: np.random.Generator) -> np.ndarray:

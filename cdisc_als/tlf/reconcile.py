@@ -101,4 +101,12 @@ def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                 if "pct" in expected:
                     add("table2", rid, f"{arm} pct", str(expected["pct"]), _ard_value(ard, rid, "pct", k, arms),
                         f"{arm}_pct")
+    lmm = pub.get("mixed_model")
+    if lmm is not None and (ard["output_id"] == "LMM").any():
+        for k, arm in enumerate(ARM_KEYS):
+            slope, se = lmm["post_slope"][arm]
+            add("figure2", "LMMPOST", f"{arm} slope", format_number(slope, 2),
+                _ard_value(ard, "LMMPOST", "estimate", k, arms))
+            add("figure2", "LMMPOST", f"{arm} se", format_number(se, 2), _ard_value(ard, "LMMPOST", "se", k, arms))
+        add("figure2", "LMMPOST", "p", lmm["post_slope"]["p"], _ard_value(ard, "LMMPOST", "pvalue", None, arms))
     return pd.DataFrame(lines)
