@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,30 @@ def test_rtf_tables_are_landscape_with_titles_repeated_headers_and_page_x_of_y(t
     assert "\\trhdr" in rtf, "the column header row repeats on every page"
     assert "\\fldinst PAGE" in rtf and "\\fldinst NUMPAGES" in rtf
     assert "2.98 (0.75, 1.48 to 4.48)" in rtf and "Change in slope = follow-up slope" in rtf
+
+
+def _open_with_libreoffice(rtf: Path, workdir: Path) -> tuple[str, str]:
+    """Convert an RTF file to ODT with headless LibreOffice; return (styles.xml, content.xml)."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed (.ci/run installs libreoffice-writer-nogui)")
+    subprocess.run([office, f"-env:UserInstallation={(workdir / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "odt", "--outdir", str(workdir), str(rtf)],
+                   capture_output=True, timeout=180, check=False)
+    odt = workdir / f"{rtf.stem}.odt"
+    assert odt.exists(), "LibreOffice could not open the RTF"
+    with zipfile.ZipFile(odt) as archive:
+        return archive.read("styles.xml").decode("utf-8"), archive.read("content.xml").decode("utf-8")
+
+
+def test_rtf_opens_in_libreoffice_with_title_landscape_and_page_x_of_y(tlf_dir, tmp_path):
+    styles, content = _open_with_libreoffice(tlf_dir / "tables" / "t3.rtf", tmp_path)
+    assert 'style:print-orientation="landscape"' in styles
+    assert "Table 3. Efficacy outcomes and responder analysis" in styles, "title in the page header"
+    footer = styles[styles.index("<style:footer>"):styles.index("</style:footer>")]
+    assert "Page " in footer and "<text:page-number" in footer and "<text:page-count" in footer
+    assert "2.98 (0.75, 1.48 to 4.48)" in content and "ALSFRS-R change, baseline to 4 months" in content
+    assert "Change in slope = follow-up slope" in content, "footnotes under the table"
 
 
 def test_escaping():
