@@ -109,7 +109,8 @@ def test_mock_shells_have_placeholders_and_no_data(tlf_dir):
 
 def test_figures_are_png(tlf_dir):
     names = {p.name for p in (tlf_dir / "figures").glob("*.png")}
-    assert names == {"figure2_alsfrs_change.png", "km_ttdeath.png", "km_ttdtrach.png", "forest_survival.png"}
+    assert names == {"figure2_alsfrs_change.png", "km_ttdeath.png", "km_ttdtrach.png", "forest_survival.png",
+                     "csf_cytokines.png", "regression_tgfb1_mcp1.png"}
     for path in (tlf_dir / "figures").glob("*.png"):
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

@@ -1,5 +1,6 @@
 """PNG figures from ADaM: mean ALSFRS-R change over time (Figure 2), Kaplan-Meier curves with numbers
-at risk and log-rank p, and a forest plot of the survival subgroups (restricted mean differences)."""
+at risk and log-rank p, a forest plot of the survival subgroups (restricted mean differences), the
+CSF cytokines before and after the first injection, and the TGF-beta1 / MCP-1 change regression."""
 
 from __future__ import annotations
 
@@ -111,9 +112,82 @@ def figure_forest(km_ard: pd.DataFrame, arms: list[str], path: Path) -> None:
     _save(fig, path)
 
 
+def figure_csf(csf_ard: pd.DataFrame, path: Path) -> None:
+    """One panel per analyte: mean (SE) at the two visits of the paired CSF analysis (read from its
+    ARD), titled with the paired t p value."""
+    analytes = sorted(csf_ard["variable"].unique())
+    columns = 4
+    rows = -(-len(analytes) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 2.6 * rows), squeeze=False)
+    for ax, analyte in zip(axes.flat, analytes, strict=False):
+        part = csf_ard[csf_ard["variable"] == analyte]
+        means, errors, labels = [], [], []
+        for visit in ("V_FIRST", "V_SECOND"):
+            cells = part[part["variable_level"].str.startswith(f"{visit}=")].set_index("stat_name")
+            if cells.empty:
+                continue
+            means.append(float(cells.loc["mean", "stat"]))
+            errors.append(float(cells.loc["se", "stat"]))
+            labels.append("before" if visit == "V_FIRST" else "after")
+        ax.errorbar(range(len(means)), means, yerr=errors, marker="o", capsize=4, color=COLORS[0])
+        ax.set_xticks(range(len(means)), labels)
+        ax.set_xlim(-0.5, len(means) - 0.5)
+        p = part.loc[part["stat_name"] == "pvalue", "stat_fmt"]
+        p_text = "" if p.empty else (f"p {p.iloc[0][0]} {p.iloc[0][1:]}" if p.iloc[0].startswith("<") else f"p = {p.iloc[0]}")
+        ax.set_title(f"{analyte}  ({p_text})" if p_text else analyte, fontsize=9)
+        ax.set_ylabel("ng/L", fontsize=8)
+    for ax in list(axes.flat)[len(analytes):]:
+        ax.set_visible(False)
+    fig.suptitle("CSF cytokines before and after the first MSC injection: mean (SE), paired t test")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def figure_change_regression(adlb: pd.DataFrame, responder_flag: pd.Series, x: str, y: str, path: Path) -> None:
+    """Scatter of the change in `y` against the change in `x` (ADLB CHG), good and poor responders
+    (`responder_flag` Y/N by USUBJID) in two colours, each with its least-squares line and R squared."""
+    from cdisc_als.stats.models import linear_regression
+
+    change = adlb[adlb["CHG"].notna()].pivot_table(index="USUBJID", columns="PARAMCD", values="CHG", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for color, (label, flag) in zip(COLORS, (("good responders", "Y"), ("poor responders", "N")), strict=False):
+        members = change[change.index.map(responder_flag) == flag]
+        if x not in members or y not in members:
+            continue
+        members = members.dropna(subset=[x, y])
+        if len(members) < 3:
+            continue
+        fit = linear_regression(members[x], members[y])
+        ax.scatter(members[x], members[y], color=color, s=22, label=f"{label} (n = {fit.n}, R² = {fit.r2:.3f})")
+        grid = np.linspace(members[x].min(), members[x].max(), 20)
+        ax.plot(grid, fit.intercept + fit.slope * grid, color=color, linewidth=1)
+    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.axvline(0, color="grey", linewidth=0.6)
+    ax.set_xlabel(f"Change in {x}, ng/L")
+    ax.set_ylabel(f"Change in {y}, ng/L")
+    ax.set_title(f"Change in {y} against change in {x} by responder status")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
 def render_figures(adam: dict[str, pd.DataFrame], km_ard: pd.DataFrame | None, arms: list[str],
-                   out: Path) -> list[Path]:
+                   out: Path, csf_ard: pd.DataFrame | None = None,
+                   regression: dict | None = None) -> list[Path]:
+    """Write every figure whose inputs are present; `regression` is the catalogue's regression row
+    (x, y and the responder dataset, PARAMCD and flag)."""
     written = []
+    if csf_ard is not None and not csf_ard.empty:
+        figure_csf(csf_ard, out / "csf_cytokines.png")
+        written.append(out / "csf_cytokines.png")
+    if regression and "ADLB" in adam and regression["responder"]["dataset"] in adam:
+        resp = adam[regression["responder"]["dataset"]]
+        resp = resp[resp["PARAMCD"] == regression["responder"]["PARAMCD"]]
+        flag = resp.set_index("USUBJID")[regression["responder"]["flag"]]
+        lab = adam["ADLB"]
+        lab = lab[lab["FASFL"] == "Y"] if "FASFL" in lab else lab
+        target = out / f"regression_{regression['y'].lower()}_{regression['x'].lower()}.png"
+        figure_change_regression(lab, flag, regression["x"], regression["y"], target)
+        written.append(target)
     if "ADQS" in adam:
         fits = None
         try:

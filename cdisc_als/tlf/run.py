@@ -68,14 +68,17 @@ def render_outputs(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue
 
 def render_figure_files(adam_dir: str | Path, ards: dict[str, pd.DataFrame], out_dir: str | Path,
                         catalogue: str | Path | None = None) -> list[Path]:
-    """PNG figures (Figure 2, Kaplan-Meier, survival forest plot) into <out>/figures."""
+    """PNG figures (Figure 2, Kaplan-Meier, survival forest plot, CSF cytokines and their regression)
+    into <out>/figures."""
     from cdisc_als.tlf.figures import render_figures
 
     outputs = load_catalogue(catalogue)
     arms = next((o.get("arms", []) for o in outputs if o["id"] == "KM"), [])
     folder = Path(out_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    return render_figures(read_adam(adam_dir), ards.get("KM"), arms, folder)
+    regression = next((row for o in outputs for row in o.get("rows", []) if row.get("type") == "regression"), None)
+    return render_figures(read_adam(adam_dir), ards.get("KM"), arms, folder, csf_ard=ards.get("CSF"),
+                          regression=regression)
 
 
 def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None) -> pd.DataFrame:
