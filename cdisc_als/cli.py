@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tlf", help="ARD, tables (RTF/HTML/XLSX), mock shells and reconciliation of the output catalogue",
         description="Compute every output of mappings/tlf/outputs.yaml from the ADaM XPT files of --adam as Analysis "
                     "Results Data (<out>/ard/<output_id>.csv) and reconcile it with the published tables "
-                    "(<out>/reconciliation.csv: match, differs, known inconsistency); render tables/*.rtf, tables.html "
+                    "(<out>/reconciliation.csv: match, differs, known inconsistency, approximate); render tables/*.rtf, tables.html "
                     "and tables.xlsx and figures/*.png; --shell renders the mock shells (placeholders, no data).")
     tlf.add_argument("--adam", help="folder of ADaM .xpt files (not needed with --shell)")
     tlf.add_argument("--shell", action="store_true", help="render mock shells (placeholders, no data) only")

@@ -20,6 +20,12 @@ EXPECTED_NON_MATCHES = {
     ("table3", "AALSSC4", "ucl"), ("table3", "AALSSC4", "p"), ("table3", "SF36CHG4", "se"),
     ("table3", "RESP4_LT50", "CONTROL pct"), ("table2", "SAE4", "CONTROL pct"),
 }
+# survival cells the sample study's search reaches only approximately (docs/simulator.md)
+EXPECTED_SURVIVAL_DIFFERENCES = {
+    ("survival", "OS", "MSC mean"), ("survival", "OS", "MSC se"), ("survival", "OS", "CONTROL mean"),
+    ("survival", "OS", "CONTROL se"), ("survival", "OS_LT54", "MSC mean"), ("survival", "TFS_LT54", "CONTROL mean"),
+    ("survival", "TFS_LT54", "p"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +47,14 @@ def test_reconciliation_matches_every_published_cell_but_the_documented_ones(tlf
     rec = pd.read_csv(tlf_dir / "reconciliation.csv", dtype=str, keep_default_na=False)
     non_matches = set(zip(rec.loc[rec["status"] != "match", "table"], rec.loc[rec["status"] != "match", "row"],
                           rec.loc[rec["status"] != "match", "cell"], strict=True))
-    assert non_matches == EXPECTED_NON_MATCHES
-    assert (rec.loc[rec["status"] != "match", "status"] == "known inconsistency").all()
-    assert (rec["status"] == "match").sum() >= 200
-    assert {"table1", "table2", "table3", "figure2"} == set(rec["table"])
+    assert non_matches == EXPECTED_NON_MATCHES | EXPECTED_SURVIVAL_DIFFERENCES
+    tables = rec[rec["table"].isin(["table1", "table2", "table3", "figure2"])]
+    assert (tables.loc[tables["status"] != "match", "status"] == "known inconsistency").all()
+    survival = rec[rec["table"] == "survival"]
+    assert (survival.loc[survival["status"] != "match", "status"] == "approximate").all()
+    assert survival.loc[survival["status"] == "approximate", "note"].str.contains("approximately").all()
+    assert (rec["status"] == "match").sum() >= 214
+    assert {"table1", "table2", "table3", "figure2", "survival"} == set(rec["table"])
     assert (rec.loc[rec["table"] == "figure2", "status"] == "match").sum() == 5
 
 

@@ -1,6 +1,7 @@
 """Reconcile the ARD with the published tables (cdisc_als/simulate/published.yaml), cell by cell at the
 printed precision: matched, differing (both values shown), and the paper's documented inconsistencies
-flagged as such (the `deviations` of published.yaml)."""
+flagged as such (the `deviations` of published.yaml). Survival cells that the sample study's search
+reaches only approximately are flagged `approximate` with the reason (published.yaml survival.sample_note)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ def _known(row_id: str, cell: str) -> dict[str, Any] | None:
         if dev["row"] == row_id and cell in cells:
             return dev
     return None
+
+
+def _add_survival(add, survival: dict[str, Any], ard: pd.DataFrame, arms: list[str]) -> None:
+    """Restricted mean survival (SE) in whole months and log-rank p: overall, tracheostomy-free, age < 54."""
+    for k, arm in enumerate(ARM_KEYS):
+        mean, se = survival["overall"][arm]
+        add("survival", "OS", f"{arm} mean", str(mean), _ard_value(ard, "OS", "rmst", k, arms))
+        add("survival", "OS", f"{arm} se", str(se), _ard_value(ard, "OS", "rmst_se", k, arms))
+        add("survival", "OS_LT54", f"{arm} mean", str(survival["age_lt54"][arm]),
+            _ard_value(ard, "OS_LT54", "rmst", k, arms))
+        add("survival", "TFS_LT54", f"{arm} mean", str(survival["age_lt54_tracheostomy_free"][arm]),
+            _ard_value(ard, "TFS_LT54", "rmst", k, arms))
+    for row, printed in (("OS", survival["overall"]["p"]), ("TFS", survival["tracheostomy_free_p"]),
+                         ("OS_LT54", survival["age_lt54"]["p"]), ("TFS_LT54", survival["age_lt54_tracheostomy_free"]["p"])):
+        add("survival", row, "p", printed, _ard_value(ard, row, "pvalue", None, arms))
 
 
 def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
@@ -101,6 +117,13 @@ def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                 if "pct" in expected:
                     add("table2", rid, f"{arm} pct", str(expected["pct"]), _ard_value(ard, rid, "pct", k, arms),
                         f"{arm}_pct")
+    survival = pub.get("survival")
+    if survival is not None and (ard["output_id"] == "KM").any():
+        first = len(lines)
+        _add_survival(add, survival, ard, arms)
+        for line in lines[first:]:
+            if line["status"] == "differs" and survival.get("sample_note"):
+                line["status"], line["note"] = "approximate", survival["sample_note"]
     lmm = pub.get("mixed_model")
     if lmm is not None and (ard["output_id"] == "LMM").any():
         for k, arm in enumerate(ARM_KEYS):
