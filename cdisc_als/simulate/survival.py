@@ -136,7 +136,7 @@ def _propose(plan: SurvivalPlan, inputs: SurvivalInputs, i: int, rng: random.Ran
 
 
 def solve_survival(inputs: SurvivalInputs, targets: dict[str, object], seed: int,
-                   iterations: int = 60_000) -> tuple[SurvivalPlan, dict[str, float], float]:
+                   iterations: int = 200_000) -> tuple[SurvivalPlan, dict[str, float], float]:
     """Anneal towards the published survival numbers; returns the best plan, its summary and loss."""
     np_rng = np.random.default_rng(seed)
     rng = random.Random(seed)
