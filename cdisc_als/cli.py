@@ -241,8 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = verbs.add_parser("simulate", help="write a simulated study's raw tables",
                            description="Without --subjects: the calibrated sample study (71 screened, 64 "
-                                       "randomized) whose analysis reproduces the published tables (about a "
-                                       "minute of search). With --subjects N: a realistic, uncalibrated study of "
+                                       "randomized) whose analysis reproduces the published tables (about 3 "
+                                       "minutes of search). With --subjects N: a realistic, uncalibrated study of "
                                        "N screened subjects for benchmarks. Same seed -> byte-identical files. "
                                        "Output: one CSV per raw table plus simulation.json.")
     sim.add_argument("--out", required=True, help="folder for the raw CSV files")

@@ -39,14 +39,19 @@ def post_slope_weights(months: np.ndarray) -> np.ndarray:
     return np.linalg.pinv(design)[2]
 
 
-def derive_post_slopes(scores: np.ndarray) -> np.ndarray:
-    """Per-subject least-squares post slopes; scores is subjects x visits (MONTH_OF_VISIT order), NaN = missing."""
+def _subject_weights(scores: np.ndarray) -> np.ndarray:
+    """Post-slope weights per subject and visit (0 where the visit is missing)."""
     months = np.array(list(MONTH_OF_VISIT.values()), dtype=float)
-    out = np.empty(len(scores))
+    weights = np.zeros_like(scores, dtype=float)
     for i, row in enumerate(scores):
         seen = ~np.isnan(row)
-        out[i] = post_slope_weights(months[seen]) @ row[seen]
-    return out
+        weights[i, seen] = post_slope_weights(months[seen])
+    return weights
+
+
+def derive_post_slopes(scores: np.ndarray) -> np.ndarray:
+    """Per-subject least-squares post slopes; scores is subjects x visits (MONTH_OF_VISIT order), NaN = missing."""
+    return np.sum(_subject_weights(scores) * np.nan_to_num(scores), axis=1)
 
 
 def tune_post_slopes(scores: np.ndarray, target: SlopeTarget, max_moves: int = 5000) -> np.ndarray:
@@ -57,16 +62,12 @@ def tune_post_slopes(scores: np.ndarray, target: SlopeTarget, max_moves: int = 5
     """
     scores = scores.copy()
     visits = list(MONTH_OF_VISIT)
-    months = np.array(list(MONTH_OF_VISIT.values()), dtype=float)
     free_cols = [visits.index(v) for v in FREE_VISITS]
     n = len(scores)
-    weights = np.zeros_like(scores)
-    for i, row in enumerate(scores):
-        seen = ~np.isnan(row)
-        weights[i, seen] = post_slope_weights(months[seen])
+    weights = _subject_weights(scores)
     v5, v9 = scores[:, visits.index(5)], scores[:, visits.index(9)]
     line = np.column_stack([v5 + (v9 - v5) * MONTH_OF_VISIT[v] / 4 for v in FREE_VISITS])
-    slopes = np.nansum(weights * np.nan_to_num(scores), axis=1)
+    slopes = np.sum(weights * np.nan_to_num(scores), axis=1)
     total, squares = slopes.sum(), (slopes ** 2).sum()
 
     def loss(s: float, q: float) -> float:

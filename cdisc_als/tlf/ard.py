@@ -29,7 +29,7 @@ def load_catalogue(path: str | Path | None = None) -> list[dict[str, Any]]:
     return list(doc["outputs"])
 
 
-def _filter(frame: pd.DataFrame, conditions: dict[str, Any] | None) -> pd.DataFrame:
+def filter_population(frame: pd.DataFrame, conditions: dict[str, Any] | None) -> pd.DataFrame:
     """Rows where every listed variable equals its value (numbers compared as numbers)."""
     mask = pd.Series(True, index=frame.index)
     for variable, value in (conditions or {}).items():
@@ -178,18 +178,29 @@ def _paired(output, spec, data, treatment) -> list[dict]:
     return rows
 
 
+def changes_by_responder(data: pd.DataFrame, adam: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Subjects' changes (CHG, one column per PARAMCD) in good and poor responders: the responder flag
+    (Y / N) is read from spec["responder"] (dataset, PARAMCD, flag); a group is kept when at least 3
+    subjects have both spec["x"] and spec["y"]."""
+    change = data[data["CHG"].notna()].pivot_table(index="USUBJID", columns="PARAMCD", values="CHG", aggfunc="first")
+    resp = adam[spec["responder"]["dataset"]]
+    resp = resp[resp["PARAMCD"] == spec["responder"]["PARAMCD"]].set_index("USUBJID")[spec["responder"]["flag"]]
+    groups = {}
+    if spec["x"] not in change or spec["y"] not in change:
+        return groups
+    for group, flag in (("good responders", "Y"), ("poor responders", "N")):
+        members = change[change.index.map(resp) == flag].dropna(subset=[spec["x"], spec["y"]])
+        if len(members) >= 3:
+            groups[group] = members
+    return groups
+
+
 def _regression(output, spec, data, treatment, adam) -> list[dict]:
     """Linear regression of the change in y on the change in x, in good and poor responders."""
     from cdisc_als.stats.models import linear_regression
 
-    change = data[data["CHG"].notna()].pivot_table(index="USUBJID", columns="PARAMCD", values="CHG", aggfunc="first")
-    resp = adam[spec["responder"]["dataset"]]
-    resp = resp[resp["PARAMCD"] == spec["responder"]["PARAMCD"]].set_index("USUBJID")[spec["responder"]["flag"]]
     rows = []
-    for group, flag in (("good responders", "Y"), ("poor responders", "N")):
-        members = change[change.index.map(resp) == flag]
-        if spec["x"] not in members or spec["y"] not in members or len(members.dropna(subset=[spec["x"], spec["y"]])) < 3:
-            continue
+    for group, members in changes_by_responder(data, adam, spec).items():
         fit = linear_regression(members[spec["x"]], members[spec["y"]])
         for stat, value, text in (("n", fit.n, str(fit.n)), ("estimate", fit.slope, format_number(fit.slope, 3)),
                                   ("r2", fit.r2, format_number(fit.r2, 3)), ("pvalue", fit.p, format_pvalue(fit.p))):
@@ -228,15 +239,15 @@ def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.
     rows: list[dict] = []
     adsl = adam.get("ADSL")
     for spec in output["rows"]:
-        frame = _filter(adam[spec.get("dataset", output["dataset"])], output.get("population"))
-        data = _filter(frame, spec.get("where"))
+        frame = filter_population(adam[spec.get("dataset", output["dataset"])], output.get("population"))
+        data = filter_population(frame, spec.get("where"))
         arms = sorted(frame[treatment].dropna().unique(), key=str)
         if "arms" in output:
             arms = output["arms"]
         if spec["type"] == "continuous":
             rows += _continuous(output, spec, data, treatment, arms)
         elif spec["type"] == "ae_incidence":
-            subjects = _filter(adsl, output.get("population")) if adsl is not None else frame
+            subjects = filter_population(adsl, output.get("population")) if adsl is not None else frame
             arm_var = output.get("denominator_treatment", "TRT01A")
             denominators = subjects.groupby(arm_var)["USUBJID"].nunique().to_dict()
             rows += _ae_incidence(output, spec, data, treatment, arms, denominators)
@@ -252,7 +263,7 @@ def compute_output(output: dict[str, Any], adam: dict[str, pd.DataFrame]) -> pd.
             levels = spec.get("levels") or [spec["level"]]
             population = frame.drop_duplicates("USUBJID") if "USUBJID" in frame else frame
             if spec["type"] == "responder" and adsl is not None:
-                population = _filter(adsl, output.get("population")).rename(
+                population = filter_population(adsl, output.get("population")).rename(
                     columns={"TRT01P": treatment} if treatment not in adsl else {})
             rows += _counts(output, spec, data, treatment, arms, levels, population)
     return pd.DataFrame(rows, columns=COLUMNS)

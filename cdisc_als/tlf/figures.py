@@ -133,7 +133,7 @@ def figure_csf(csf_ard: pd.DataFrame, path: Path) -> None:
         ax.set_xticks(range(len(means)), labels)
         ax.set_xlim(-0.5, len(means) - 0.5)
         p = part.loc[part["stat_name"] == "pvalue", "stat_fmt"]
-        p_text = "" if p.empty else (f"p {p.iloc[0][0]} {p.iloc[0][1:]}" if p.iloc[0].startswith("<") else f"p = {p.iloc[0]}")
+        p_text = "" if p.empty else (f"p {p.iloc[0]}" if p.iloc[0].startswith("<") else f"p = {p.iloc[0]}")
         ax.set_title(f"{analyte}  ({p_text})" if p_text else analyte, fontsize=9)
         ax.set_ylabel("ng/L", fontsize=8)
     for ax in list(axes.flat)[len(analytes):]:
@@ -143,20 +143,13 @@ def figure_csf(csf_ard: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def figure_change_regression(adlb: pd.DataFrame, responder_flag: pd.Series, x: str, y: str, path: Path) -> None:
-    """Scatter of the change in `y` against the change in `x` (ADLB CHG), good and poor responders
-    (`responder_flag` Y/N by USUBJID) in two colours, each with its least-squares line and R squared."""
+def figure_change_regression(groups: dict[str, pd.DataFrame], x: str, y: str, path: Path) -> None:
+    """Scatter of the change in `y` against the change in `x` per responder group (ard.changes_by_responder),
+    each group in its own colour with its least-squares line and R squared."""
     from cdisc_als.stats.models import linear_regression
 
-    change = adlb[adlb["CHG"].notna()].pivot_table(index="USUBJID", columns="PARAMCD", values="CHG", aggfunc="first")
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    for color, (label, flag) in zip(COLORS, (("good responders", "Y"), ("poor responders", "N")), strict=False):
-        members = change[change.index.map(responder_flag) == flag]
-        if x not in members or y not in members:
-            continue
-        members = members.dropna(subset=[x, y])
-        if len(members) < 3:
-            continue
+    for color, (label, members) in zip(COLORS, groups.items(), strict=False):
         fit = linear_regression(members[x], members[y])
         ax.scatter(members[x], members[y], color=color, s=22, label=f"{label} (n = {fit.n}, R² = {fit.r2:.3f})")
         grid = np.linspace(members[x].min(), members[x].max(), 20)
@@ -172,22 +165,23 @@ def figure_change_regression(adlb: pd.DataFrame, responder_flag: pd.Series, x: s
 
 def render_figures(adam: dict[str, pd.DataFrame], km_ard: pd.DataFrame | None, arms: list[str],
                    out: Path, csf_ard: pd.DataFrame | None = None,
-                   regression: dict | None = None) -> list[Path]:
-    """Write every figure whose inputs are present; `regression` is the catalogue's regression row
-    (x, y and the responder dataset, PARAMCD and flag)."""
+                   regression: tuple[dict, dict] | None = None) -> list[Path]:
+    """Write every figure whose inputs are present; `regression` is the catalogue output holding a
+    regression row and that row (x, y and the responder dataset, PARAMCD and flag)."""
     written = []
     if csf_ard is not None and not csf_ard.empty:
         figure_csf(csf_ard, out / "csf_cytokines.png")
         written.append(out / "csf_cytokines.png")
-    if regression and "ADLB" in adam and regression["responder"]["dataset"] in adam:
-        resp = adam[regression["responder"]["dataset"]]
-        resp = resp[resp["PARAMCD"] == regression["responder"]["PARAMCD"]]
-        flag = resp.set_index("USUBJID")[regression["responder"]["flag"]]
-        lab = adam["ADLB"]
-        lab = lab[lab["FASFL"] == "Y"] if "FASFL" in lab else lab
-        target = out / f"regression_{regression['y'].lower()}_{regression['x'].lower()}.png"
-        figure_change_regression(lab, flag, regression["x"], regression["y"], target)
-        written.append(target)
+    if regression:
+        from cdisc_als.tlf.ard import changes_by_responder, filter_population
+
+        output, spec = regression
+        source = spec.get("dataset", output["dataset"])
+        if source in adam and spec["responder"]["dataset"] in adam:
+            data = filter_population(adam[source], output.get("population"))
+            target = out / f"regression_{spec['y'].lower()}_{spec['x'].lower()}.png"
+            figure_change_regression(changes_by_responder(data, adam, spec), spec["x"], spec["y"], target)
+            written.append(target)
     if "ADQS" in adam:
         fits = None
         try:

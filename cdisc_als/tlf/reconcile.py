@@ -5,6 +5,7 @@ reaches only approximately are flagged `approximate` with the reason (published.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
@@ -56,16 +57,19 @@ def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     pub = published()
     lines: list[dict] = []
 
-    def add(table: str, row: str, cell: str, printed: Any, ours: str | None, dev_cell: str | None = None) -> None:
-        text = printed if isinstance(printed, str) else None
-        if text is None:
-            text = str(printed)
-        status = "match" if ours == text else "differs"
+    def add(table: str, row: str, cell: str, printed: Any, ours: str | None, dev_cell: str | None = None,
+            approximate: str = "") -> None:
+        """One cell; a difference is a known inconsistency when published.yaml lists it, or `approximate`
+        (with that reason) for cells the sample data reach only approximately."""
+        text = printed if isinstance(printed, str) else str(printed)
+        status, note = ("match", "") if ours == text else ("differs", "")
         dev = _known(row, dev_cell or cell)
         if status == "differs" and dev is not None:
-            status = "known inconsistency"
+            status, note = "known inconsistency", dev["reason"]
+        elif status == "differs" and approximate:
+            status, note = "approximate", approximate
         lines.append({"table": table, "row": row, "cell": cell, "published": text, "ours": ours or "", "status": status,
-                      "note": dev["reason"] if dev and status != "match" else ""})
+                      "note": note})
 
     for table in ("table1", "table3"):
         for row in pub[table]["continuous"]:
@@ -119,11 +123,7 @@ def reconcile(ard: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                         f"{arm}_pct")
     survival = pub.get("survival")
     if survival is not None and (ard["output_id"] == "KM").any():
-        first = len(lines)
-        _add_survival(add, survival, ard, arms)
-        for line in lines[first:]:
-            if line["status"] == "differs" and survival.get("sample_note"):
-                line["status"], line["note"] = "approximate", survival["sample_note"]
+        _add_survival(functools.partial(add, approximate=survival.get("sample_note", "")), survival, ard, arms)
     lmm = pub.get("mixed_model")
     if lmm is not None and (ard["output_id"] == "LMM").any():
         for k, arm in enumerate(ARM_KEYS):

@@ -76,7 +76,7 @@ def render_figure_files(adam_dir: str | Path, ards: dict[str, pd.DataFrame], out
     arms = next((o.get("arms", []) for o in outputs if o["id"] == "KM"), [])
     folder = Path(out_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    regression = next((row for o in outputs for row in o.get("rows", []) if row.get("type") == "regression"), None)
+    regression = next(((o, row) for o in outputs for row in o.get("rows", []) if row.get("type") == "regression"), None)
     return render_figures(read_adam(adam_dir), ards.get("KM"), arms, folder, csf_ard=ards.get("CSF"),
                           regression=regression)
 
