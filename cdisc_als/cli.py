@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cdisc_als import __version__
-from cdisc_als.resources import SAMPLE_RAW_DIR
+from cdisc_als.resources import SAMPLE_RAW_DIR, mappings_dir
 
 
 class Progress:
@@ -41,32 +41,45 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cdisc_als.raw.pipeline import read_and_check_raw
-    from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.outputs import staged_output, write_manifest
     from cdisc_als.study import load_study
 
     progress = Progress(args.quiet)
-    out = Path(args.out)
     study = load_study(args.study)
+    metadata = load_metadata(args.mappings, study)
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
+    target = Path(args.out)
+    with staged_output(target, overwrite=args.overwrite) as out:
+        status = _run_stages(args, study, metadata, raw_dir, out, target, progress)
+        inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
+        write_manifest(out, inputs)
+    print(f"run manifest (versions, input and output checksums): {target / 'run_manifest.json'}")
+    return status
+
+
+def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Path, target: Path,
+                progress: Progress) -> int:
+    """Every stage of `run`, writing into `out` (the staging folder); messages name `target`."""
+    from cdisc_als.raw.pipeline import read_and_check_raw
+    from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
+
     progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
     raw = read_and_check_raw(raw_dir, study, out_dir=out / "raw")
-    print(f"raw data: {raw.summary()} (see {out / 'raw' / 'raw_findings.csv'})")
+    print(f"raw data: {raw.summary()} (see {target / 'raw' / 'raw_findings.csv'})")
     progress("mapping SDTM")
     sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress)
     errors, warnings = finding_count(sdtm)
     print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
-          f"{errors} errors, {warnings} warnings -> {out / 'sdtm'}")
+          f"{errors} errors, {warnings} warnings -> {target / 'sdtm'}")
     from cdisc_als.adam.pipeline import run_adam
 
     progress("building ADaM")
     adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress)
-    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records -> {out / 'adam'}")
-    from cdisc_als.metadata import load_metadata
+    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records -> {target / 'adam'}")
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
-    metadata = load_metadata(args.mappings)
     validation_errors = 0
     for stage in ("sdtm", "adam"):
         progress(f"validating {stage.upper()}")
@@ -76,13 +89,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_xlsx(result, report / "validation.xlsx")
         write_html(result, report / "validation.html")
         validation_errors += result.errors
-        print(f"validation {stage.upper()}: {result.summary()} -> {report}")
+        print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
     from cdisc_als.export.run import export_folder
 
     for stage in ("sdtm", "adam"):
         progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
         export_folder(out / stage, study, metadata)
-    print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {out / 'sdtm'} and {out / 'adam'}")
+    print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
+          f"{target / 'adam'}")
     from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
 
     progress("computing ARD, rendering tables and reconciling with the published tables")
@@ -90,15 +104,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     render_outputs(ards, out / "tlf", None, adam=read_adam(out / "adam"))
     render_figure_files(out / "adam", ards, out / "tlf", None)
     render_outputs({}, out / "tlf", None, shell=True)
-    print(f"ARD: {', '.join(ards)} -> {out / 'tlf' / 'ard'}")
+    print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
     if raw_dir.resolve() == SAMPLE_RAW_DIR.resolve() or args.reconcile:
         table = run_reconcile(ards, out / "tlf", None)
         print(f"reconciliation with the published tables: {table['status'].value_counts().to_dict()} "
-              f"-> {out / 'tlf' / 'reconciliation.csv'}")
-    print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {out / 'tlf'}")
+              f"-> {target / 'tlf' / 'reconciliation.csv'}")
+    print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {target / 'tlf'}")
     from cdisc_als.tlf.index import write_index
 
-    print(f"index: {write_index(out, f'{study.study_id}: {study.title}')}")
+    index = write_index(out, f"{study.study_id}: {study.title}")
+    print(f"index: {target / index.relative_to(out)}")
     return 1 if raw.has_errors or errors or validation_errors else 0
 
 
@@ -149,11 +164,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from cdisc_als.metadata import load_metadata
+    from cdisc_als.study import load_study
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
-    metadata = load_metadata(args.mappings)
-    result = validate_folder(Path(args.folder), metadata)
+    study = load_study(args.study)
+    metadata = load_metadata(args.mappings, study)
+    result = validate_folder(Path(args.folder), metadata, study.study_id)
     summary = result.issue_summary()
     if len(summary):
         print(summary.to_string(index=False))
@@ -172,7 +189,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from cdisc_als.metadata import load_metadata
     from cdisc_als.study import load_study
 
-    study, metadata = load_study(args.study), load_metadata(args.mappings)
+    study = load_study(args.study)
+    metadata = load_metadata(args.mappings, study)
     for folder in args.folders:
         result = export_folder(Path(folder), study, metadata, json=not args.no_json)
         extra = f", {len(result['json'])} Dataset-JSON files" if "json" in result else ""
@@ -220,7 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Read the raw tables (default: the embedded sample study), check them "
                                        "against the raw data model, and write every output into --out. "
                                        "Stages not yet built are reported as such.")
-    run.add_argument("--out", default="output", help="output folder (default: output)")
+    run.add_argument("--out", default="output",
+                     help="output folder (default: output). The run builds in a staging folder beside it and "
+                          "replaces it only when every stage has finished; a failed or interrupted run leaves "
+                          "the previous output untouched and the partial one in <out>.incomplete/")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace --out even when it holds files that are not a cdisc-als run")
     run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
     run.add_argument("--reconcile", action="store_true",
                      help="compare the results with the paper's tables also for --raw data (always for the sample)")
@@ -281,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "when there are errors.")
     val.add_argument("folder", help="folder of .xpt / .json datasets")
     val.add_argument("--out", help="folder for validation.xlsx and validation.html")
-    val.add_argument("--mappings", help="mappings folder (metadata, codelists, study.yaml)")
+    _stage_options(val, "mappings folder (metadata and codelists)", quiet=False)
     val.set_defaults(func=_cmd_validate)
 
     exp = verbs.add_parser(
@@ -328,10 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from cdisc_als.metadata import MetadataError
+    from cdisc_als.study import StudyConfigError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except (StudyConfigError, MetadataError) as exc:
+        print(f"cdisc-als {args.verb}: {exc}", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as exc:
         print(f"cdisc-als {args.verb}: error: {exc}", file=sys.stderr)
         return 2

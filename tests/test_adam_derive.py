@@ -36,8 +36,11 @@ def test_study_day_has_no_day_zero():
     assert d.study_day(pd.Series([T("2012-03-07"), T("2012-03-08"), T("2012-03-06")]), ref).tolist() == [1, 2, -1]
 
 
-def test_months_between_uses_30_4375():
-    assert d.months_between(pd.Series([T("2012-01-01")]), pd.Series([T("2012-01-31")]))[0] == pytest.approx(31 / 30.4375)
+def test_months_between_uses_the_month_length_given():
+    start, end = pd.Series([T("2012-01-01")]), pd.Series([T("2012-01-31")])
+    assert d.months_between(start, end, 30.4375)[0] == pytest.approx(31 / 30.4375)
+    assert d.months_between(start, end, 30.0)[0] == pytest.approx(31 / 30)
+    assert d.months_between(start, end, 28.0, add_one=False)[0] == pytest.approx(30 / 28)
 
 
 def test_merge_first_and_last_record():
@@ -89,12 +92,31 @@ def test_time_to_event_first_event_ties_and_censoring():
     cutoff = _src("CUTOFF", [("C", T("2018-02-28"))], 2, "DATA CUT-OFF DATE")
     alive = _src("ALIVE", [("C", T("2018-02-28")), ("D", T("2014-05-05")), ("D", T("2015-05-05"))], 1,
                  "LAST KNOWN ALIVE DATE")
-    out = d.derive_tte(subjects, [death, trach], [cutoff, alive]).set_index("USUBJID")
+    out = d.derive_tte(subjects, [death, trach], [cutoff, alive], 30.4375).set_index("USUBJID")
     assert out.loc["A", "ADT"] == T("2012-06-01") and out.loc["A", "EVNTDESC"] == "TRACHEOSTOMY"
     assert out.loc["B", "EVNTDESC"] == "DEATH", "same-day events: the first source in the list wins"
     assert out.loc["C", "CNSR"] == 2 and out.loc["C", "CNSDTDSC"] == "DATA CUT-OFF DATE" and out.loc["C", "EVNTDESC"] == ""
     assert out.loc["D", "CNSR"] == 1 and out.loc["D", "ADT"] == T("2015-05-05"), "latest censoring date"
     assert out.loc["A", "CNSR"] == 0 and out.loc["A", "AVAL"] == pytest.approx(153 / 30.4375)
+
+
+def test_time_to_event_data_cutoff_censors_later_events_at_the_cutoff():
+    """Cut-off 2013-06-30: A died before it (event); B died after it (censored at the cut-off, CNSR 2,
+    not an event); C was last seen alive after it (censored at the cut-off); D was last seen before it
+    (CNSR 1 at its own date); E died exactly on the cut-off date (still an event)."""
+    subjects = pd.DataFrame({"USUBJID": list("ABCDE"), "STARTDT": [T("2013-01-01")] * 5})
+    death = _src("DEATH", [("A", T("2013-03-01")), ("B", T("2014-01-10")), ("E", T("2013-06-30"))], 0, "DEATH")
+    alive = _src("ALIVE", [("A", T("2013-03-01")), ("B", T("2014-01-10")), ("C", T("2015-01-01")),
+                           ("D", T("2013-02-01")), ("E", T("2013-06-30"))], 1, "LAST KNOWN ALIVE DATE")
+    cutoff = d.DataCutoff(T("2013-06-30"))
+    out = d.derive_tte(subjects, [death], [alive], 30.0, cutoff).set_index("USUBJID")
+    assert out.loc["A", "CNSR"] == 0 and out.loc["A", "AVAL"] == pytest.approx(60 / 30)   # Jan 1 -> Mar 1: 59 days + 1
+    for subject in "BC":
+        assert out.loc[subject, "CNSR"] == 2 and out.loc[subject, "ADT"] == T("2013-06-30")
+        assert out.loc[subject, "CNSDTDSC"] == "DATA CUT-OFF DATE" and out.loc[subject, "EVNTDESC"] == ""
+        assert out.loc[subject, "AVAL"] == pytest.approx(181 / 30)                        # 180 days + 1
+    assert out.loc["D", "CNSR"] == 1 and out.loc["D", "ADT"] == T("2013-02-01")
+    assert out.loc["E", "CNSR"] == 0 and out.loc["E", "EVNTDESC"] == "DEATH"
 
 
 def test_death_before_v9_gives_no_slope_but_poor_responder():

@@ -2,7 +2,9 @@
 
 Sources: DM, DS, EX, SV, QS, RE, MH, FA, GF, SS (SDTM frames; character missing = '').
 Populations: SAFFL = ITTFL = RANDFL = 'Y' for every randomized subject; FASFL = 'Y' when the
-subject has a baseline (V5) ALSFRS-R total and at least one later total.
+subject has a baseline ALSFRS-R total and at least one later total (totals under study.yaml
+analysis.alsfrs_missing_item_rule, as in ADQS). Subgroup variables (e.g. AGEGR1/AGEGR1N) are cut from
+their source variable at study.yaml analysis.subgroups; DCUTDT is the survival cut-off date.
 """
 
 from __future__ import annotations
@@ -11,15 +13,26 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.adam import derive as d
-from cdisc_als.adam.bds import alsfrs_totals, visit_values
-from cdisc_als.study import Study
+from cdisc_als.adam.bds import alsfrs_totals, to_date, visit_values
+from cdisc_als.study import Study, Subgroup
 
 RELATED = ("POSSIBLY RELATED", "PROBABLY RELATED", "DEFINITELY RELATED")
 
 
-def _date(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series.fillna("").astype(str).str.slice(0, 10).where(lambda s: s.str.len() == 10, None),
-                          format="%Y-%m-%d", errors="coerce")
+def derive_subgroup(frame: pd.DataFrame, subgroup: Subgroup) -> pd.DataFrame:
+    """<variable> = level text and <variable>N = level number (1..k) of the numeric `source` column cut at
+    the subgroup's cut points; a value equal to a cut point belongs to the upper group; missing stays
+    missing (text '' and number NaN)."""
+    if subgroup.source not in frame.columns:
+        raise KeyError(f"subgroup {subgroup.variable}: source variable {subgroup.source} is not in ADSL")
+    out = frame.copy()
+    value = pd.to_numeric(out[subgroup.source], errors="coerce")
+    number = pd.Series(np.searchsorted(np.asarray(subgroup.cuts, float), value.to_numpy(float), side="right") + 1.0,
+                       index=out.index).where(value.notna())
+    levels = subgroup.levels()
+    out[subgroup.variable] = number.map(lambda n: levels[int(n) - 1] if n == n else "")
+    out[f"{subgroup.variable}N"] = number
+    return out
 
 
 def _by_subject(frame: pd.DataFrame, mask: pd.Series, column: str, keep: str = "first") -> pd.Series:
@@ -39,26 +52,25 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], study: Study) -> pd.DataFrame:
     adsl["TRT01A"] = np.where(never & (untreated is not None), untreated.arm if untreated else "", adsl["ACTARM"])
     adsl["TRT01AN"] = np.where(never & (untreated is not None), float(untreated.trt_code) if untreated else np.nan,
                                adsl["TRT01PN"])
-    adsl["AGEGR1"] = np.where(adsl["AGE"] < study.age_cut, f"<{study.age_cut}", f">={study.age_cut}")
-    adsl["AGEGR1N"] = np.where(adsl["AGE"] < study.age_cut, 1.0, 2.0)
     for flag in ("RANDFL", "SAFFL", "ITTFL"):
         adsl[flag] = "Y"
 
     ds = sdtm["DS"]
-    adsl["RANDDT"] = adsl["USUBJID"].map(_date(_by_subject(ds, ds["DSDECOD"] == "RANDOMIZED", "DSSTDTC")))
+    adsl["RANDDT"] = adsl["USUBJID"].map(to_date(_by_subject(ds, ds["DSDECOD"] == "RANDOMIZED", "DSSTDTC")))
     disposition = ds[ds["DSCAT"] == "DISPOSITION EVENT"].sort_values("DSSTDTC").groupby("USUBJID").last()
     adsl["EOSSTT"] = adsl["USUBJID"].map(disposition["DSDECOD"]).map(
         lambda v: "COMPLETED" if v == "COMPLETED" else ("DISCONTINUED" if isinstance(v, str) and v else "ONGOING"))
     adsl["DCSREAS"] = adsl["USUBJID"].map(disposition["DSDECOD"]).where(adsl["EOSSTT"] == "DISCONTINUED", "")
 
     ex = sdtm.get("EX", pd.DataFrame(columns=["USUBJID", "EXSTDTC", "EXENDTC"]))
-    adsl["TRTSDT"] = adsl["USUBJID"].map(_date(_by_subject(ex, ex["EXSTDTC"] != "", "EXSTDTC", "first")))
-    adsl["TRTEDT"] = adsl["USUBJID"].map(_date(_by_subject(ex, ex["EXENDTC"] != "", "EXENDTC", "last")))
-    adsl["RFSTDT"] = _date(adsl["RFSTDTC"])
+    adsl["TRTSDT"] = adsl["USUBJID"].map(to_date(_by_subject(ex, ex["EXSTDTC"] != "", "EXSTDTC", "first")))
+    adsl["TRTEDT"] = adsl["USUBJID"].map(to_date(_by_subject(ex, ex["EXENDTC"] != "", "EXENDTC", "last")))
+    adsl["RFSTDT"] = to_date(adsl["RFSTDTC"])
     sv = sdtm["SV"]
-    adsl["V1DT"] = adsl["USUBJID"].map(_date(_by_subject(sv, sv["VISITNUM"] == study.visits[0].visitnum, "SVSTDTC")))
+    adsl["V1DT"] = adsl["USUBJID"].map(to_date(_by_subject(sv, sv["VISITNUM"] == study.first_visit.visitnum, "SVSTDTC")))
     adsl["DTHDT"], adsl["DTHDTF"] = d.impute_date(adsl["DTHDTC"], "first")
     adsl["DTHFL"] = np.where(adsl["DTHDTC"] != "", "Y", "")
+    adsl["DCUTDT"] = pd.Timestamp(study.survival_cutoff)
     adsl["LSTALVDT"] = _last_alive(adsl, sdtm)
 
     mh = sdtm["MH"]
@@ -66,8 +78,8 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], study: Study) -> pd.DataFrame:
     diag = mh[mh["MHEVDTYP"] == "DIAGNOSIS"].set_index("USUBJID")["MHSTDTC"]
     adsl["ONSETDT"], adsl["ONSETDTF"] = d.impute_date(adsl["USUBJID"].map(onset).fillna(""), "mid")
     adsl["DIAGDT"], _ = d.impute_date(adsl["USUBJID"].map(diag).fillna(""), "mid")
-    adsl["DURONSM"] = d.months_between(adsl["ONSETDT"], adsl["RFSTDT"])
-    adsl["DURDIAGM"] = d.months_between(adsl["DIAGDT"], adsl["RFSTDT"])
+    adsl["DURONSM"] = d.months_between(adsl["ONSETDT"], adsl["RFSTDT"], study.month_length_days)
+    adsl["DURDIAGM"] = d.months_between(adsl["DIAGDT"], adsl["RFSTDT"], study.month_length_days)
     fa = sdtm["FA"]
     adsl["ONSETSIT"] = adsl["USUBJID"].map(fa[fa["FATESTCD"] == "LOCONSET"].set_index("USUBJID")["FASTRESC"]).fillna("")
     adsl["ELESCAT"] = adsl["USUBJID"].map(fa[fa["FATESTCD"] == "DXCRITMT"].set_index("USUBJID")["FASTRESC"]).fillna("")
@@ -77,8 +89,8 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], study: Study) -> pd.DataFrame:
         adsl["GENPOSFL"] = np.where(adsl["USUBJID"].isin(positive), "Y", np.where(adsl["USUBJID"].isin(gf["USUBJID"]), "N", ""))
 
     baseline = study.baseline_visit.visitnum
-    lead_visit = study.visits[0].visitnum
-    totals = alsfrs_totals(sdtm["QS"])
+    lead_visit = study.first_visit.visitnum
+    totals = alsfrs_totals(sdtm["QS"], study.analysis.alsfrs_missing_item_rule)
     als = visit_values(totals, "USUBJID")
     post_visits = [v.visitnum for v in study.visits if v.visitnum > baseline]
     has_base = als.get(baseline, pd.Series(dtype=float)).reindex(adsl["USUBJID"]).notna().to_numpy()
@@ -98,6 +110,8 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], study: Study) -> pd.DataFrame:
         end = adsl["USUBJID"].map(wide.get(baseline, pd.Series(dtype=float)))
         adsl[name] = d.two_point_slope(start, end, lead_months)
     adsl["DELTAFS"] = (48 - adsl["BALSFRS"]) / adsl["DURONSM"]
+    for subgroup in study.analysis.subgroups:
+        adsl = derive_subgroup(adsl, subgroup)
     return adsl.sort_values("USUBJID").reset_index(drop=True)
 
 
@@ -112,7 +126,7 @@ def _last_alive(adsl: pd.DataFrame, sdtm: dict[str, pd.DataFrame]) -> pd.Series:
     ds = sdtm["DS"]
     dates.append(ds.loc[ds["DSDECOD"] != "DEATH", ["USUBJID", "DSSTDTC"]].rename(columns={"DSSTDTC": "DTC"}))
     alldates = pd.concat(dates, ignore_index=True)
-    alldates["D"] = _date(alldates["DTC"])
+    alldates["D"] = to_date(alldates["DTC"])
     last = alldates.dropna(subset=["D"]).groupby("USUBJID")["D"].max()
     alive = adsl["USUBJID"].map(last)
     return adsl["DTHDT"].where(adsl["DTHDT"].notna(), alive)

@@ -1,9 +1,15 @@
-"""ADTTE: survival and ALS milestones from the screening visit (V1), as the paper analysed them.
+"""ADTTE: survival and ALS milestones, one record per subject per parameter of parameters.csv.
 
-Origin STARTDT = V1 date (study.yaml survival.origin_visit). AVAL = (ADT - STARTDT + 1)/30.4375
-months. Censoring, latest date wins, ties in this order: 2 = alive at the survival cut-off
-(study.yaml survival.cutoff_date), 3 = started another MSC therapy (SUPPSS SSOTHMSC = Y),
-4 = died without the event (milestone parameters only), 1 = last known alive date.
+Origin STARTDT = the date of study.yaml `survival.origin_visit` (SV). AVAL = (ADT - STARTDT + 1) /
+month_length_days months. Events: the `source` of each parameter in parameters.csv, tokens separated
+by ';':
+  DM.DTHDTC                 death (ADSL.DTHDT)
+  <DOM>.<VAR>=<VALUE>       records of SDTM domain DOM whose VAR equals VALUE, dated by <DOM>STDTC
+                            (or <DOM>DTC), SRCSEQ = <DOM>SEQ
+The earliest event wins. Censoring, latest date wins, ties in this order: 3 = started another MSC
+therapy (SUPPSS SSOTHMSC = Y), 4 = died without the event (parameters whose events do not include
+death), 1 = last known alive date. Data cut-off (study.yaml survival.cutoff_date): events after it
+are not events, and a censoring on or after it is a censoring at it (CNSR 2, DATA CUT-OFF DATE).
 """
 
 from __future__ import annotations
@@ -12,61 +18,80 @@ import pandas as pd
 
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.bds import to_date
+from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.study import Study
 
-PARAMS = [
-    ("TTDEATH", "Time from Screening (V1) to Death (Months)", ["DEATH"]),
-    ("TTDTRACH", "Time from Screening (V1) to Death or Tracheostomy (Months)", ["DEATH", "TRACHEOSTOMY"]),
-    ("TTTRACH", "Time from Screening (V1) to Tracheostomy (Months)", ["TRACHEOSTOMY"]),
-    ("TTPEG", "Time from Screening (V1) to Gastrostomy (Months)", ["GASTROSTOMY"]),
-    ("TTNIV", "Time from Screening (V1) to Non-Invasive Ventilation (Months)", ["NIV"]),
-]
-PROCEDURES = {"TRACHEOSTOMY": "TRACHEOSTOMY", "GASTROSTOMY": "PERCUTANEOUS ENDOSCOPIC GASTROSTOMY",
-              "NIV": "NON-INVASIVE MECHANICAL VENTILATION"}
+DEATH_TOKEN = "DM.DTHDTC"
 
 
-def _sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study) -> dict[str, d.EventSource]:
-    pr = sdtm.get("PR", pd.DataFrame(columns=["USUBJID", "PRDECOD", "PRSTDTC", "PRSEQ"]))
-    out = {"DEATH": d.EventSource("DEATH", pd.DataFrame({"USUBJID": adsl["USUBJID"], "DATE": adsl["DTHDT"]}), 0,
-                                  "DEATH", "DM", "DTHDTC")}
-    for key, decod in PROCEDURES.items():
-        rows = pr[pr["PRDECOD"] == decod]
-        out[key] = d.EventSource(key, pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows["PRSTDTC"]),
-                                                    "SRCSEQ": rows["PRSEQ"]}), 0, decod, "PR", "PRSTDTC")
-    cutoff = pd.Timestamp(study.survival_cutoff)
-    alive = adsl[adsl["DTHDT"].isna()]
-    at_cutoff = alive[alive["LSTALVDT"] >= cutoff]
-    out["CUTOFF"] = d.EventSource("CUTOFF", pd.DataFrame({"USUBJID": at_cutoff["USUBJID"], "DATE": cutoff}), 2,
-                                  "DATA CUT-OFF DATE", "ADSL", "LSTALVDT")
+def _date_variable(frame: pd.DataFrame, domain: str) -> str | None:
+    return next((c for c in (f"{domain}STDTC", f"{domain}DTC") if c in frame.columns), None)
+
+
+def event_source(token: str, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) -> d.EventSource:
+    """The dated records one source token of parameters.csv selects (no records when the domain is absent)."""
+    if token == DEATH_TOKEN:
+        return d.EventSource("DEATH", pd.DataFrame({"USUBJID": adsl["USUBJID"], "DATE": adsl["DTHDT"]}), 0,
+                             "DEATH", "DM", "DTHDTC")
+    target, _, value = token.partition("=")
+    domain, _, variable = target.partition(".")
+    frame = sdtm.get(domain)
+    empty = pd.DataFrame({"USUBJID": pd.Series(dtype=str), "DATE": pd.Series(dtype="datetime64[ns]")})
+    date_var = _date_variable(frame, domain) if frame is not None else None
+    if frame is None or variable not in frame.columns or date_var is None:
+        return d.EventSource(token, empty, 0, value or token, domain, date_var or "")
+    rows = frame[frame[variable] == value]
+    data = pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows[date_var])})
+    if f"{domain}SEQ" in rows:
+        data["SRCSEQ"] = rows[f"{domain}SEQ"].to_numpy()
+    return d.EventSource(token, data, 0, value, domain, date_var)
+
+
+def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_event: bool) -> list[d.EventSource]:
+    sources = []
     ss, supp = sdtm.get("SS"), sdtm.get("SUPPSS")
     if ss is not None and supp is not None and len(supp):
         flagged = supp[(supp["QNAM"] == "SSOTHMSC") & (supp["QVAL"] == "Y")]
-        keys = set(zip(flagged["USUBJID"], flagged["IDVARVAL"].astype(float), strict=True))
+        keys = set(zip(flagged["USUBJID"], pd.to_numeric(flagged["IDVARVAL"], errors="coerce"), strict=True))
         rows = ss[[(u, float(s)) in keys for u, s in zip(ss["USUBJID"], ss["SSSEQ"], strict=True)]]
-        out["OTHERMSC"] = d.EventSource("OTHERMSC", pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows["SSDTC"]),
-                                                                  "SRCSEQ": rows["SSSEQ"]}),
-                                        3, "STARTED ANOTHER MSC THERAPY", "SS", "SSDTC")
-    dead = adsl.dropna(subset=["DTHDT"])
-    out["DIED"] = d.EventSource("DIED", pd.DataFrame({"USUBJID": dead["USUBJID"], "DATE": dead["DTHDT"]}), 4,
-                                "DEATH WITHOUT EVENT", "DM", "DTHDTC")
-    lstalv = adsl[["USUBJID", "LSTALVDT"]].rename(columns={"LSTALVDT": "DATE"})
-    lstalv["DATE"] = lstalv["DATE"].where(lstalv["DATE"] <= cutoff, cutoff)
-    out["LASTALIVE"] = d.EventSource("LASTALIVE", lstalv, 1, "LAST KNOWN ALIVE DATE", "ADSL", "LSTALVDT")
-    return out
+        sources.append(d.EventSource("OTHERMSC", pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows["SSDTC"]),
+                                                               "SRCSEQ": rows["SSSEQ"]}),
+                                     3, "STARTED ANOTHER MSC THERAPY", "SS", "SSDTC"))
+    if not death_is_event:
+        dead = adsl.dropna(subset=["DTHDT"])
+        sources.append(d.EventSource("DIED", pd.DataFrame({"USUBJID": dead["USUBJID"], "DATE": dead["DTHDT"]}), 4,
+                                     "DEATH WITHOUT EVENT", "DM", "DTHDTC"))
+    alive = adsl[["USUBJID", "LSTALVDT"]].rename(columns={"LSTALVDT": "DATE"})
+    sources.append(d.EventSource("LASTALIVE", alive, 1, "LAST KNOWN ALIVE DATE", "ADSL", "LSTALVDT"))
+    return sources
 
 
-def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study) -> pd.DataFrame:
-    sources = _sources(sdtm, adsl, study)
-    subjects = adsl[["USUBJID"]].assign(STARTDT=adsl["V1DT"]).dropna(subset=["STARTDT"])
+def origin_dates(sv: pd.DataFrame, study: Study) -> pd.Series:
+    """USUBJID -> date of the time-to-event origin visit (study.yaml survival.origin_visit)."""
+    visit = study.survival_origin
+    rows = sv[sv["VISITNUM"] == visit.visitnum]
+    return rows.assign(D=to_date(rows["SVSTDTC"])).dropna(subset=["D"]).groupby("USUBJID")["D"].min()
+
+
+def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
+                parameters: dict[str, Parameter]) -> pd.DataFrame:
+    start = adsl["USUBJID"].map(origin_dates(sdtm["SV"], study))
+    subjects = adsl[["USUBJID"]].assign(STARTDT=start).dropna(subset=["STARTDT"])
+    cutoff = d.DataCutoff(pd.Timestamp(study.survival_cutoff))
     parts = []
-    for paramn, (paramcd, param, events) in enumerate(PARAMS, start=1):
-        censor_names = ["CUTOFF", "OTHERMSC"] + ([] if "DEATH" in events else ["DIED"]) + ["LASTALIVE"]
-        tte = d.derive_tte(subjects, [sources[e] for e in events], [sources[c] for c in censor_names if c in sources])
-        tte["PARAMCD"], tte["PARAM"], tte["PARAMN"] = paramcd, param, float(paramn)
+    for paramn, (paramcd, parameter) in enumerate(parameters.items(), start=1):
+        tokens = [t.strip() for t in parameter.source.split(";") if t.strip()]
+        events = [event_source(t, sdtm, adsl) for t in tokens]
+        censors = _censor_sources(sdtm, adsl, death_is_event=DEATH_TOKEN in tokens)
+        tte = d.derive_tte(subjects, events, censors, study.month_length_days, cutoff)
+        tte["PARAMCD"], tte["PARAM"], tte["PARCAT1"], tte["PARAMN"] = (paramcd, parameter.param, parameter.parcat1,
+                                                                       float(paramn))
         parts.append(tte)
     adtte = pd.concat(parts, ignore_index=True)
     subject = adsl.set_index("USUBJID")
-    for target, source in (("STUDYID", "STUDYID"), ("TRTP", "TRT01P"), ("TRTPN", "TRT01PN"), ("FASFL", "FASFL"),
-                           ("AGE", "AGE"), ("AGEGR1", "AGEGR1"), ("SEX", "SEX"), ("ONSETSIT", "ONSETSIT")):
-        adtte[target] = adtte["USUBJID"].map(subject[source])
+    carried = ["STUDYID", "FASFL", "AGE", "SEX", "ONSETSIT", *(g.variable for g in study.analysis.subgroups),
+               *(f"{g.variable}N" for g in study.analysis.subgroups)]
+    for target, source in (("TRTP", "TRT01P"), ("TRTPN", "TRT01PN"), *((c, c) for c in carried)):
+        if source in subject:
+            adtte[target] = adtte["USUBJID"].map(subject[source])
     return adtte.sort_values(["USUBJID", "PARAMN"]).reset_index(drop=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.adam import derive as d
-from cdisc_als.study import Study
+from cdisc_als.study import MissingItemRule, Study
 
 ALSFRS_ITEMS = [f"ALSR1{i:02d}" for i in range(1, 13)]
 
@@ -27,14 +27,15 @@ def alsfrs_items(qs: pd.DataFrame) -> pd.DataFrame:
     return items[items["PARAMCD"].isin(ALSFRS_ITEMS)]
 
 
-def alsfrs_totals(qs: pd.DataFrame, missing_rule: str = "any_missing_total_missing") -> pd.DataFrame:
-    """(qs: the QS domain, or the item records of alsfrs_items.) ALSFRS-R total per administration = sum of the 12 items; missing if any item is missing
-    (the configurable rule of study.yaml; 'prorate_one' imputes one missing item by the mean of the
-    other 11, total = round(12 x mean))."""
+def alsfrs_totals(qs: pd.DataFrame, missing_rule: MissingItemRule) -> pd.DataFrame:
+    """ALSFRS-R total per administration (qs: the QS domain, or the item records of alsfrs_items) = sum
+    of the 12 items. Missing items follow study.yaml analysis.alsfrs_missing_item_rule:
+    any_missing_total_missing -> the total is missing; prorate_one -> one missing item is imputed by
+    the mean of the other 11, total = 12 x mean rounded half up (two or more missing: missing)."""
     items = qs if "PARAMCD" in qs.columns else alsfrs_items(qs)
     grouped = items.groupby(["USUBJID", "VISITNUM"])
     totals = grouped.agg(AVAL=("AVAL", "sum"), N=("AVAL", "count"), QSDTC=("QSDTC", "first")).reset_index()
-    if missing_rule == "prorate_one":
+    if MissingItemRule(missing_rule) is MissingItemRule.PRORATE_ONE:
         prorated = np.floor(12 * totals["AVAL"] / totals["N"].clip(lower=1) + 0.5)
         totals["AVAL"] = np.where(totals["N"] == 12, totals["AVAL"], np.where(totals["N"] == 11, prorated, np.nan))
     else:
@@ -52,22 +53,22 @@ def visit_anchor(sv: pd.DataFrame, study: Study) -> pd.Series:
     """USUBJID -> the date that is day 1 of the visit schedule: the baseline visit's date, or (for
     subjects who never reached it) the first visit's date moved by that visit's nominal months."""
     base = study.baseline_visit
-    first = study.visits[0]
+    first = study.first_visit
     dates = sv.assign(D=to_date(sv["SVSTDTC"]))
-    anchor = dates[dates["VISITNUM"] == base.visitnum].set_index("USUBJID")["D"]
-    start = dates[dates["VISITNUM"] == first.visitnum].set_index("USUBJID")["D"]
-    shift = pd.Timedelta(days=round(-first.month * d.MONTH_DAYS))
+    anchor = dates[dates["VISITNUM"] == base.visitnum].groupby("USUBJID")["D"].min()
+    start = dates[dates["VISITNUM"] == first.visitnum].groupby("USUBJID")["D"].min()
+    shift = pd.Timedelta(days=-study.target_day(first))
     return anchor.combine_first(start + shift)
 
 
 def analysis_visits(records: pd.DataFrame, date_col: str, anchor: pd.Series, study: Study) -> pd.DataFrame:
-    """AVISIT/AVISITN by the windows of study.yaml: the visit whose target day (nominal month x 30.4375
-    from the anchor, no day 0) is nearest the record's day, within window_days; else UNSCHEDULED.
-    ANL01FL = 'Y' on the record nearest the target when a subject has several in one window."""
+    """AVISIT/AVISITN by the windows of study.yaml: the visit whose target day (Study.target_day: nominal
+    month x month_length_days from the anchor, no day 0) is nearest the record's day, within
+    window_days; else UNSCHEDULED."""
     out = records.copy()
     date = to_date(out[date_col])
     day = d.study_day(date, out["USUBJID"].map(anchor))
-    targets = np.array([round(v.month * d.MONTH_DAYS) + (1 if v.month >= 0 else 0) for v in study.visits], float)
+    targets = np.array([study.target_day(v) for v in study.visits], float)
     windows = np.array([v.window_days for v in study.visits], float)
     dist = np.abs(day.to_numpy()[:, None] - targets[None, :])
     dist = np.where(dist <= windows[None, :], dist, np.inf)

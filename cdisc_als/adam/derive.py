@@ -1,6 +1,7 @@
 """ADaM derivation helpers: small pure functions, one thing each, the rule in the docstring.
 
-Dates are pandas datetime64 Series; "months" are days / 30.4375 unless a function says otherwise.
+Dates are pandas datetime64 Series; "months" are days / the study's month length
+(study.yaml month_length_days), passed in as `month_days`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-MONTH_DAYS = 30.4375
 
 
 def impute_date(dtc: pd.Series, mode: str = "first", min_date: pd.Series | None = None,
@@ -60,10 +59,10 @@ def study_day(date: pd.Series, reference: pd.Series) -> pd.Series:
     return pd.Series(np.where(days >= 0, days + 1, days), index=date.index, dtype="float64")
 
 
-def months_between(start: pd.Series, end: pd.Series, add_one: bool = True) -> pd.Series:
-    """(end - start (+ 1)) / 30.4375: durations in months as the trial reports them."""
+def months_between(start: pd.Series, end: pd.Series, month_days: float, add_one: bool = True) -> pd.Series:
+    """(end - start (+ 1)) / month_days: durations in months as the trial reports them."""
     days = (end - start).dt.days + (1 if add_one else 0)
-    return days.astype("float64") / MONTH_DAYS
+    return days.astype("float64") / month_days
 
 
 def first_or_last(records: pd.DataFrame, by: str, order: list[str], keep: str = "first") -> pd.DataFrame:
@@ -148,40 +147,74 @@ class EventSource:
     srcvar: str
 
 
-def derive_tte(subjects: pd.DataFrame, events: list[EventSource], censors: list[EventSource]) -> pd.DataFrame:
-    """One record per subject: the earliest event (ties: the first source in the list), else the
-    latest censoring date (ties: the first source). subjects: USUBJID and STARTDT.
+@dataclass(frozen=True)
+class DataCutoff:
+    """The data cut-off of a time-to-event analysis: nothing after `date` is known to the analysis."""
 
-    AVAL = (ADT - STARTDT + 1) / 30.4375 months; EVNTDESC on events only, CNSDTDSC on censorings.
+    date: pd.Timestamp
+    cnsr: int = 2
+    description: str = "DATA CUT-OFF DATE"
+    srcdom: str = "ADSL"
+    srcvar: str = "DCUTDT"
+
+
+TTE_COLUMNS = ["USUBJID", "DATE", "_RANK", "CNSR", "DESC", "SRCDOM", "SRCVAR", "SRCSEQ"]
+
+
+def _stack_sources(sources: list[EventSource]) -> pd.DataFrame:
+    parts = []
+    for rank, src in enumerate(sources):
+        data = src.data.dropna(subset=["DATE"]).copy()
+        data["_RANK"] = rank
+        data["CNSR"], data["DESC"] = src.cnsr, src.description
+        data["SRCDOM"], data["SRCVAR"] = src.srcdom, src.srcvar
+        if "SRCSEQ" not in data:
+            data["SRCSEQ"] = np.nan
+        parts.append(data[TTE_COLUMNS])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TTE_COLUMNS)
+
+
+def derive_tte(subjects: pd.DataFrame, events: list[EventSource], censors: list[EventSource], month_days: float,
+               cutoff: DataCutoff | None = None) -> pd.DataFrame:
+    """One record per subject (columns USUBJID, STARTDT required): the earliest event (ties: the first
+    source in the list), else the latest censoring date (ties: the first source). Sources dated before
+    STARTDT are ignored.
+
+    Data cut-off: an event after the cut-off date is not an event; a censoring dated on or after the
+    cut-off becomes a censoring at the cut-off with the cut-off's CNSR and description (so a subject
+    who died after the cut-off is censored at it, as one alive at it).
+
+    AVAL = (ADT - STARTDT + 1) / month_days months; EVNTDESC on events only, CNSDTDSC on censorings.
     """
-    def pick(sources: list[EventSource], latest: bool) -> pd.DataFrame:
-        parts = []
-        for rank, src in enumerate(sources):
-            data = src.data.dropna(subset=["DATE"]).copy()
-            data["_RANK"] = rank
-            data["CNSR"], data["DESC"] = src.cnsr, src.description
-            data["SRCDOM"], data["SRCVAR"] = src.srcdom, src.srcvar
-            if "SRCSEQ" not in data:
-                data["SRCSEQ"] = np.nan
-            parts.append(data[["USUBJID", "DATE", "_RANK", "CNSR", "DESC", "SRCDOM", "SRCVAR", "SRCSEQ"]])
-        if not parts:
-            return pd.DataFrame(columns=["USUBJID", "DATE", "_RANK", "CNSR", "DESC", "SRCDOM", "SRCVAR", "SRCSEQ"])
-        allrec = pd.concat(parts, ignore_index=True)
-        allrec = allrec[allrec["USUBJID"].isin(subjects["USUBJID"])]
-        allrec = allrec.merge(subjects[["USUBJID", "STARTDT"]], on="USUBJID")
-        allrec = allrec[allrec["DATE"] >= allrec["STARTDT"]]
-        order = allrec.sort_values(["USUBJID", "DATE", "_RANK"], ascending=[True, not latest, True], kind="stable")
+    missing = [c for c in ("USUBJID", "STARTDT") if c not in subjects.columns]
+    if missing:
+        raise KeyError(f"derive_tte: subjects frame lacks required column(s) {missing}")
+
+    def pick(records: pd.DataFrame, latest: bool) -> pd.DataFrame:
+        records = records[records["USUBJID"].isin(subjects["USUBJID"])]
+        records = records.merge(subjects[["USUBJID", "STARTDT"]], on="USUBJID")
+        records = records[records["DATE"] >= records["STARTDT"]]
+        order = records.sort_values(["USUBJID", "DATE", "_RANK"], ascending=[True, not latest, True], kind="stable")
         return order.groupby("USUBJID", sort=False).head(1)
 
-    event = pick(events, latest=False)
-    censor = pick(censors, latest=True)
+    event_records = _stack_sources(events)
+    censor_records = _stack_sources(censors)
+    if cutoff is not None:
+        event_records = event_records[event_records["DATE"] <= cutoff.date]
+        late = censor_records["DATE"] >= cutoff.date
+        censor_records.loc[late, ["DATE", "CNSR", "DESC", "SRCDOM", "SRCVAR", "SRCSEQ"]] = (
+            cutoff.date, cutoff.cnsr, cutoff.description, cutoff.srcdom, cutoff.srcvar, np.nan)
+        censor_records.loc[late, "_RANK"] = -1
+    event = pick(event_records, latest=False)
+    censor = pick(censor_records, latest=True)
     censor = censor[~censor["USUBJID"].isin(event["USUBJID"])]
     chosen = pd.concat([event, censor], ignore_index=True)
     out = subjects[["USUBJID", "STARTDT"]].merge(chosen.drop(columns=["STARTDT"], errors="ignore"), on="USUBJID",
                                                  how="left")
-    out["ADT"] = out["DATE"]
-    out["AVAL"] = ((out["ADT"] - out["STARTDT"]).dt.days + 1) / MONTH_DAYS
+    out["ADT"] = pd.to_datetime(out["DATE"])
+    out["AVAL"] = ((out["ADT"] - out["STARTDT"]).dt.days + 1) / month_days
     out["CNSR"] = out["CNSR"].astype("float64")
+    out["SRCSEQ"] = out["SRCSEQ"].astype("float64")
     out["EVNTDESC"] = np.where(out["CNSR"] == 0, out["DESC"], "")
     out["CNSDTDSC"] = np.where(out["CNSR"] > 0, out["DESC"], "")
     return out.drop(columns=["DATE", "DESC", "_RANK"])

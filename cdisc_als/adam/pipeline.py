@@ -54,23 +54,45 @@ def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFra
     return out
 
 
-def build_adam(sdtm: dict[str, pd.DataFrame], study: Study) -> dict[str, pd.DataFrame]:
+def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
+    """Variables the study spec asks ADaM to derive must be described in the metadata (else finalize
+    would drop them): subgroup variables in ADSL and ADTTE, AE window flags in ADAE, one CRITy/CRITyFL
+    pair per responder threshold in ADQS."""
+    wanted = [("ADSL", g.variable) for g in study.analysis.subgroups]
+    wanted += [("ADSL", f"{g.variable}N") for g in study.analysis.subgroups]
+    wanted += [("ADAE", w.flag) for w in study.analysis.ae_windows]
+    wanted += [("ADQS", f"CRIT{k}{suffix}") for k in range(1, len(study.analysis.responder_thresholds) + 1)
+               for suffix in ("", "FL")]
+    problems = []
+    for dataset, variable in wanted:
+        if variable not in metadata.dataset(dataset).variable_names:
+            problems.append(f"{dataset}.{variable} (asked for by study.yaml analysis) is not in "
+                            "mappings/metadata/variables.csv; add it there")
+    return problems
+
+
+def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) -> dict[str, pd.DataFrame]:
     """All ADaM datasets as frames with datetime columns (before metadata ordering)."""
+    problems = check_study_against_metadata(study, metadata)
+    if problems:
+        raise ValueError("the study specification and the metadata disagree:\n  " + "\n  ".join(problems))
+    params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE")}
     adsl = build_adsl(sdtm, study)
-    return {"ADSL": adsl, "ADQS": build_adqs(sdtm, adsl, study), "ADRE": build_adre(sdtm, adsl, study),
+    return {"ADSL": adsl, "ADQS": build_adqs(sdtm, adsl, study, params["ADQS"]),
+            "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
             "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
-            "ADTTE": build_adtte(sdtm, adsl, study)}
+            "ADTTE": build_adtte(sdtm, adsl, study, params["ADTTE"])}
 
 
 def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
              progress=None) -> dict[str, pd.DataFrame]:
     """Read SDTM XPT, build ADaM, write <name>.xpt files; returns the final frames (SAS date numbers)."""
     say = progress or (lambda _m: None)
-    metadata = load_metadata(mappings)
+    metadata = load_metadata(mappings, study)
     say("reading SDTM")
     sdtm = read_sdtm(sdtm_dir)
     say("building ADaM")
-    built = build_adam(sdtm, study)
+    built = build_adam(sdtm, study, metadata)
     final = {}
     for name, frame in built.items():
         final[name] = finalize(_sas_dates(frame, metadata, name), name, metadata)

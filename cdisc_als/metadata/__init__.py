@@ -7,7 +7,8 @@ from cdisc_als.metadata.loader import (
     MetadataError,
     Term,
     Variable,
+    default_metadata,
     load_metadata,
 )
 
-__all__ = ["Codelist", "Dataset", "Metadata", "MetadataError", "Term", "Variable", "load_metadata"]
+__all__ = ["Codelist", "Dataset", "Metadata", "MetadataError", "Term", "Variable", "default_metadata", "load_metadata"]

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
+from cdisc_als.metadata.parameters import Parameters, load_parameters
 from cdisc_als.resources import mappings_dir
+
+if TYPE_CHECKING:
+    from cdisc_als.study import Study
 
 NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 C_CODE = re.compile(r"C\d+")
@@ -49,6 +54,7 @@ class Codelist:
     sponsor: bool
     terms: tuple[Term, ...]
     complete: bool = False      # every term of the CDISC codelist is carried (checkable on any study)
+    from_study: str | None = None   # terms come from the study spec: "arms" or "subgroup <VARIABLE>"
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -103,6 +109,7 @@ class Metadata:
     datasets: dict[str, Dataset]
     codelists: dict[str, Codelist]
     source: Path = field(default=Path("."))
+    parameters: Parameters = field(default_factory=lambda: Parameters(()))
 
     def dataset(self, name: str) -> Dataset:
         try:
@@ -113,6 +120,15 @@ class Metadata:
     def codelist(self, codelist_id: str) -> Codelist:
         return self.codelists[codelist_id]
 
+    def for_study(self, study: Study) -> Metadata:
+        """The metadata with study-derived codelists filled: `from_study: arms` -> the arm labels in study
+        order; `from_study: subgroup AGEGR1` -> that subgroup's level texts."""
+        codelists = dict(self.codelists)
+        for cl_id, codelist in self.codelists.items():
+            if codelist.from_study:
+                codelists[cl_id] = replace(codelist, terms=tuple(Term(v) for v in _study_terms(codelist, study)))
+        return replace(self, codelists=codelists)
+
     @property
     def sdtm(self) -> list[str]:
         return [d for d, ds in self.datasets.items() if ds.standard.startswith("SDTM")]
@@ -120,6 +136,19 @@ class Metadata:
     @property
     def adam(self) -> list[str]:
         return [d for d, ds in self.datasets.items() if ds.standard.startswith("ADaM")]
+
+
+def _study_terms(codelist: Codelist, study: Study) -> list[str]:
+    kind, _, name = (codelist.from_study or "").partition(" ")
+    if kind == "arms":
+        return [a.arm for a in study.arms]
+    if kind == "armcd":
+        return [a.armcd for a in study.arms]
+    group = next((s for s in study.analysis.subgroups if s.variable == name), None)
+    return group.levels() if group is not None else []
+
+
+STUDY_SOURCES = re.compile(r"arms|armcd|subgroup [A-Z][A-Z0-9_]{0,7}")
 
 
 def _ascii(text: str) -> bool:
@@ -134,6 +163,19 @@ def _load_codelists(path: Path, problems: list[str]) -> dict[str, Codelist]:
     out = {}
     for cl_id, node in doc["codelists"].items():
         where = f"{path}: codelists.{cl_id}"
+        if isinstance(node, dict) and node.get("from_study") is not None:
+            if not STUDY_SOURCES.fullmatch(str(node["from_study"])):
+                problems.append(f"{where}: from_study {node['from_study']!r} must be 'arms', 'armcd' or "
+                                "'subgroup <VARIABLE>'")
+            node = {**node, "terms": []}
+        paired = node.get("paired_with") if isinstance(node, dict) else None
+        if paired is not None:
+            source = doc["codelists"].get(paired)
+            if not isinstance(source, dict) or not isinstance(source.get("terms"), list):
+                problems.append(f"{where}: paired_with {paired!r} is not a codelist with terms")
+                continue
+            node = {**node, "terms": [{"value": t.get("decode") or t.get("value"), "c_code": t.get("c_code")}
+                                      for t in source["terms"] if isinstance(t, dict)]}
         if not isinstance(node, dict) or not isinstance(node.get("terms"), list):
             problems.append(f"{where}: needs a 'terms' list")
             continue
@@ -159,7 +201,8 @@ def _load_codelists(path: Path, problems: list[str]) -> dict[str, Codelist]:
         if code is not None and not C_CODE.fullmatch(str(code)):
             problems.append(f"{where}: c_code {code!r} is not of the form C12345")
         out[cl_id] = Codelist(cl_id, str(node.get("name", cl_id)), code, bool(node.get("extensible", False)),
-                              bool(node.get("sponsor", False)), tuple(terms), bool(node.get("complete", False)))
+                              bool(node.get("sponsor", False)), tuple(terms), bool(node.get("complete", False)),
+                              node.get("from_study"))
     return out
 
 
@@ -168,10 +211,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def load_metadata(folder: str | Path | None = None) -> Metadata:
-    """Load and check the metadata of the mappings folder (default: the project's own)."""
+def load_metadata(folder: str | Path | None = None, study: Study | None = None) -> Metadata:
+    """Load and check the metadata of the mappings folder (default: the project's own); with a study,
+    study-derived codelists are filled and the study's parameters are checked."""
     base = Path(folder) if folder else mappings_dir()
     problems: list[str] = []
+    parameters = load_parameters(base / "metadata" / "parameters.csv", problems)
+    if study is not None:
+        problems += parameters.check(study)
     codelists = _load_codelists(base / "codelists.yaml", problems)
     ds_path = base / "metadata" / "datasets.csv"
     var_path = base / "metadata" / "variables.csv"
@@ -229,4 +276,13 @@ def load_metadata(folder: str | Path | None = None) -> Metadata:
         problems.append(f"{var_path.name}: variables for dataset {orphan!r}, which is not in {ds_path.name}")
     if problems:
         raise MetadataError(problems)
-    return Metadata(datasets, codelists, base)
+    metadata = Metadata(datasets, codelists, base, parameters)
+    return metadata.for_study(study) if study is not None else metadata
+
+
+def default_metadata() -> Metadata:
+    """The project's metadata for its own study spec (mappings/study.yaml): the default of callers that
+    were given no metadata."""
+    from cdisc_als.study import load_study
+
+    return load_metadata(None, load_study())

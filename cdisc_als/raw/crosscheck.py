@@ -6,6 +6,7 @@ import pandas as pd
 
 from cdisc_als.findings import ERROR, WARNING, Finding
 from cdisc_als.raw.spec import RawSpec, RawTable
+from cdisc_als.study import Study
 
 SERIOUS_CRITERIA = ("SDEATH", "SLIFE", "SHOSP", "SDISAB", "SCONG", "SMIE")
 ALSFRS_ITEMS = ("Q01", "Q02", "Q03", "Q04", "Q05A", "Q05B", "Q06", "Q07", "Q08", "Q09", "Q10", "Q11", "Q12")
@@ -125,19 +126,21 @@ def survival_rules(frame: pd.DataFrame, file_name: str) -> list[Finding]:
                  "RAW-DEATH-DATE", "status DEAD without a date of death", WARNING)
 
 
-def injection_rules(frame: pd.DataFrame, demog: pd.DataFrame | None, file_name: str) -> list[Finding]:
+def injection_rules(frame: pd.DataFrame, demog: pd.DataFrame | None, file_name: str, study: Study) -> list[Finding]:
     if demog is None or "ARM" not in demog.columns or "SUBJID" not in frame.columns:
         return []
+    treated = {a.raw for a in study.arms if a.treated}
     arm = frame["SUBJID"].map(dict(zip(demog["SUBJID"], demog["ARM"], strict=False)))
-    return _rows(frame, arm.notna() & (arm != "MSC"), file_name, "SUBJID", "RAW-INJECTION-ARM",
-                 "injection recorded for a subject who is not in the MSC arm")
+    return _rows(frame, arm.notna() & ~arm.isin(treated), file_name, "SUBJID", "RAW-INJECTION-ARM",
+                 f"injection recorded for a subject who is not in a treated arm ({', '.join(sorted(treated))})")
 
 
 TABLE_RULES = {"alsfrs": alsfrs_rules, "aals": aals_rules, "ae": ae_rules, "demog": demog_rules,
                "survival": survival_rules}
 
 
-def cross_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Finding]:
+def cross_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str],
+                   study: Study) -> list[Finding]:
     """Keys, subjects and table rules of every table that was read."""
     out: list[Finding] = []
     demog = frames.get(spec.subject_table)
@@ -150,5 +153,5 @@ def cross_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[s
         if name in TABLE_RULES:
             out += TABLE_RULES[name](frame, files[name])
     if "injections" in frames:
-        out += injection_rules(frames["injections"], demog, files["injections"])
+        out += injection_rules(frames["injections"], demog, files["injections"], study)
     return out

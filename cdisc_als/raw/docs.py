@@ -13,6 +13,7 @@ TYPE_TEXT = {
     "date": "date YYYY-MM-DD",
     "partial_date": "date, partial allowed",
     "visit": "visit name",
+    "arm": "arm of study.yaml",
 }
 
 INTRO = """# Raw data model
@@ -34,7 +35,8 @@ Conventions:
 - `date` is a complete calendar date `YYYY-MM-DD`. `date, partial allowed` also accepts `YYYY-MM`,
   `YYYY`, and `UN` for an unknown day or month (`2012-03-UN`, `2012-UN-UN`); a known day needs a
   known month (`2012-UN-14` is a finding).
-- `visit name` is one of the visits of `mappings/study.yaml` (`VISIT 1` ... `VISIT 10`).
+- `visit name` is one of the visits of the study spec (`mappings/study.yaml`, `visits[].visit`).
+- `arm of study.yaml` is the `raw_value` (else the `armcd`) of one of the study spec's `arms`.
 - Numbers use a decimal point; `min`/`max` are inclusive.
 
 ## Rules across rows and tables
@@ -53,7 +55,7 @@ Conventions:
 | RAW-AE-SERIOUS | a seriousness criterion is Y but SERIOUS is N (error); SERIOUS Y without criterion (warning) |
 | RAW-AE-FATAL | outcome FATAL but "results in death" is not Y |
 | RAW-RANDOMIZATION | a screen failure with an arm, or a randomized subject without arm or date |
-| RAW-INJECTION-ARM | an injection for a subject outside the MSC arm |
+| RAW-INJECTION-ARM | an injection for a subject outside the treated arms of study.yaml |
 | RAW-DEATH-DATE | vital status DEAD without a date of death (warning) |
 
 Cell rules: RAW-REQUIRED, RAW-ASCII, RAW-LENGTH, RAW-FORMULA, RAW-INTEGER, RAW-DECIMAL,

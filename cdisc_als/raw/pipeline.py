@@ -60,7 +60,7 @@ def read_and_check_raw(raw_dir: str | Path, study: Study, spec: RawSpec | None =
     spec = spec or load_raw_spec()
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw data folder not found: {raw_dir}")
-    visits = tuple(v.visit for v in study.visits)
+    study_values = {"visit": frozenset(v.visit for v in study.visits), "arm": frozenset(a.raw for a in study.arms)}
     findings = Findings()
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
@@ -78,8 +78,8 @@ def read_and_check_raw(raw_dir: str | Path, study: Study, spec: RawSpec | None =
         if frame is None:
             continue
         tables[name], files[name] = frame, path.name
-        findings.extend(schema_findings(table, frame, path.name, visits))
-    findings.extend(cross_findings(spec, tables, files))
+        findings.extend(schema_findings(table, frame, path.name, study_values))
+    findings.extend(cross_findings(spec, tables, files, study))
     data = RawData(tables, files, findings, spec, missing)
     if out_dir is not None:
         out = Path(out_dir)

@@ -31,6 +31,7 @@ MESSAGES = {
     "RAW-DECIMALS": "more decimals than the data model allows",
     "RAW-RANGE": "outside the allowed range",
     "RAW-ALLOWED": "not an allowed value",
+    "RAW-ARM": "not an arm of study.yaml (its raw_value, else armcd)",
     "RAW-PATTERN": "does not have the expected form",
     "RAW-DATE": "not a complete valid date YYYY-MM-DD",
     "RAW-PARTIAL-DATE": "not a valid date: use YYYY-MM-DD, YYYY-MM, YYYY or UN for unknown day/month",
@@ -74,8 +75,9 @@ def _check(rule: str, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
     return pa.Check(test, name=rule)
 
 
-def column_checks(col: RawColumn, visits: tuple[str, ...]) -> list[pa.Check]:
-    """The checks a column's values must pass, from its data-model entry."""
+def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> list[pa.Check]:
+    """The checks a column's values must pass, from its data-model entry; columns of type visit and arm
+    take their allowed values from the study spec (study_values: visit names, arm raw values)."""
     checks = [
         _check("RAW-ASCII", lambda s: s.map(str.isascii).astype(bool)),
         _check("RAW-LENGTH", lambda s: s.str.len() <= MAX_TEXT),
@@ -100,8 +102,11 @@ def column_checks(col: RawColumn, visits: tuple[str, ...]) -> list[pa.Check]:
     if col.type == "partial_date":
         checks.append(_check("RAW-PARTIAL-DATE", is_partial_date))
     if col.type == "visit":
-        allowed_visits = set(visits)
+        allowed_visits = study_values["visit"]
         checks.append(_check("RAW-VISIT", lambda s: _blank(s) | s.isin(allowed_visits)))
+    if col.type == "arm":
+        allowed_arms = study_values["arm"]
+        checks.append(_check("RAW-ARM", lambda s: _blank(s) | s.isin(allowed_arms)))
     if col.allowed:
         allowed = set(col.allowed)
         checks.append(_check("RAW-ALLOWED", lambda s: _blank(s) | s.isin(allowed)))
@@ -111,15 +116,15 @@ def column_checks(col: RawColumn, visits: tuple[str, ...]) -> list[pa.Check]:
     return checks
 
 
-def table_schema(table: RawTable, present: list[str], visits: tuple[str, ...]) -> pa.DataFrameSchema:
+def table_schema(table: RawTable, present: list[str], study_values: dict[str, frozenset[str]]) -> pa.DataFrameSchema:
     """pandera schema for the columns of `table` that are present in the file."""
-    columns = {c.name: pa.Column(str, checks=column_checks(c, visits), nullable=False, required=True)
+    columns = {c.name: pa.Column(str, checks=column_checks(c, study_values), nullable=False, required=True)
                for c in table.columns if c.name in present}
     return pa.DataFrameSchema(columns, strict=False, name=table.name)
 
 
 def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
-                    visits: tuple[str, ...]) -> list[Finding]:
+                    study_values: dict[str, frozenset[str]]) -> list[Finding]:
     """Validate lazily (every failure collected) and turn pandera's failure cases into findings."""
     present = [c for c in frame.columns if c != "_ROW"]
     findings = [Finding(file_name, None, c.name, "", "RAW-COL-MISSING",
@@ -130,7 +135,7 @@ def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
     findings += [Finding(file_name, None, c, "", "RAW-COL-UNKNOWN",
                          "column is not in the data model; its values are not mapped", WARNING)
                  for c in present if c not in known]
-    schema = table_schema(table, present, visits)
+    schema = table_schema(table, present, study_values)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

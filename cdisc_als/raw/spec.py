@@ -9,7 +9,7 @@ import yaml
 
 from cdisc_als.resources import mappings_dir
 
-COLUMN_TYPES = ("text", "integer", "decimal", "date", "partial_date", "visit")
+COLUMN_TYPES = ("text", "integer", "decimal", "date", "partial_date", "visit", "arm")
 
 
 class RawSpecError(ValueError):

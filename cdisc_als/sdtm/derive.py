@@ -34,7 +34,7 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
     a full date take the epoch of their VISITNUM when they have one, else stay blank.
     """
     epochs = {v.visitnum: v.epoch for v in study.visits}
-    last_epoch = study.epochs[-1]
+    last_epoch = study.epochs[-1].epoch
     last_visit = max(epochs)
     dates = date_part(frame[date_var]) if date_var in frame.columns else pd.Series(pd.NaT, index=frame.index)
     out = pd.Series("", index=frame.index, dtype=object)

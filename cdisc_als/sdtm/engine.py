@@ -15,6 +15,7 @@ from cdisc_als.findings import WARNING, Finding
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm import derive
 from cdisc_als.sdtm.conditions import evaluate
+from cdisc_als.sdtm.placeholders import substitute
 from cdisc_als.sdtm.rules import RuleContext, apply_rule
 from cdisc_als.sdtm.spec import DomainSpec, Source
 from cdisc_als.study import Study
@@ -130,11 +131,10 @@ def _natural(column: pd.Series) -> pd.Series:
 
 
 def parameter_records(spec: DomainSpec, ctx: MappingContext) -> pd.DataFrame:
-    """Records given literally in the spec (trial design domains such as TS), $study_id replaced."""
+    """Records given literally in the spec (trial design domains such as TS), placeholders replaced."""
     rows = []
     for item in spec.parameters:
-        row = {k: (v.replace("$study_id", ctx.study.study_id).replace("$registry_id", ctx.study.registry_id)
-                   if isinstance(v, str) else v) for k, v in item.items()}
+        row = substitute(dict(item), ctx.study, spec.domain)
         rows.append({"STUDYID": ctx.study.study_id, "DOMAIN": spec.domain, **row,
                      "_SRC_FILE": spec.path.name, "_SRC_ROW": np.nan})
     return pd.DataFrame(rows)
@@ -174,7 +174,7 @@ def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.Dat
     if "dm_reference" in steps:
         from cdisc_als.sdtm.dm import derive_dm_reference
 
-        data = derive_dm_reference(data, steps["dm_reference"], ctx)
+        data = derive_dm_reference(data, substitute(dict(steps["dm_reference"]), ctx.study, spec.domain), ctx)
     if "epoch" in steps:
         visits = (derive.visit_dates_from_sv(ctx.built["SV"]) if "SV" in ctx.built
                   else pd.DataFrame(columns=["USUBJID", "VISITNUM", "DATE"]))

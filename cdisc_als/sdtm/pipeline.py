@@ -104,7 +104,7 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
         tables[name] = frame[keep].reset_index(drop=True)
     subject_col, site_col = raw_spec.subject_column, raw_spec.site_column
     subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=[subject_col, site_col]))
-    site_values = subject[site_col] if site_col in subject else pd.Series(study.raw.get("site_ids", [""])[0],
+    site_values = subject[site_col] if site_col in subject else pd.Series(study.site_ids[0],
                                                                           index=subject.index)
     sites = dict(zip(subject[subject_col], site_values, strict=True))
     ctx = MappingContext(study, metadata, tables, raw.files, sites, subject_col)

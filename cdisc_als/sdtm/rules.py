@@ -6,7 +6,7 @@ that become findings (an unmapped term, an unparseable date); a problem never ra
 
 Rules:
   assign     copy a raw column                              {from}
-  hardcode   a constant ($study_id, $domain are replaced)   {value}
+  hardcode   a constant (placeholders.py: $study_id, $domain, ... replaced)   {value}
   ct         collected value -> submission value of a codelist, synonyms and decodes accepted,
              case-insensitive; unmapped values are findings   {from, codelist, output: value|decode}
   map        sponsor mapping table, unmapped -> finding      {from, values: {raw: target}, default}
@@ -14,6 +14,8 @@ Rules:
   number     text -> number; not a number -> finding         {from}
   usubjid    the study's USUBJID pattern from site and subject
   visitnum   visit name -> VISITNUM of study.yaml            {from}
+  arm        raw arm value -> the study.yaml arm's code or label (raw_value, else armcd; case-insensitive);
+             not an arm of the study -> finding               {from, output: armcd|arm}
   delta_day  --DY from a day offset (PRO-ACT *_Delta)        {from}
   concat     text built from literals and raw columns       {parts: ["ALSFRS-R ", {from: VISIT}]}
   condition  apply `then` where a parsed condition holds, else `else` (blank by default)
@@ -32,6 +34,7 @@ from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import evaluate
 from cdisc_als.sdtm.dates import day_from_delta, to_iso8601
 from cdisc_als.sdtm.fast import map_values, on_unique
+from cdisc_als.sdtm.placeholders import substitute
 from cdisc_als.study import Study
 
 Problems = list[tuple[int, str, str, str]]   # (row position, column, value, message)
@@ -57,10 +60,7 @@ def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 
 
 def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
-    value = spec["value"]
-    if isinstance(value, str):
-        value = (value.replace("$study_id", ctx.study.study_id).replace("$domain", ctx.domain)
-                 .replace("$country", ctx.study.country))
+    value = substitute(spec["value"], ctx.study, ctx.domain)
     return pd.Series([value] * len(frame), index=frame.index, dtype=object), []
 
 
@@ -129,6 +129,20 @@ def rule_visitnum(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -
     return out.astype("float64"), problems
 
 
+def rule_arm(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
+    source = _col(frame, spec["from"])
+    output = spec.get("output", "armcd")
+    if output not in ("armcd", "arm"):
+        raise KeyError(f"rule arm: output must be armcd or arm, not {output!r}")
+    table = {a.raw.upper(): getattr(a, output) for a in ctx.study.arms}
+    out = on_unique(source, lambda s: s.str.upper().map(table))
+    bad = out.isna() & (source != "")
+    problems = [(int(i), spec["from"], source.iloc[i],
+                 f"not an arm of study.yaml (raw values: {sorted(a.raw for a in ctx.study.arms)})")
+                for i in np.nonzero(bad.to_numpy())[0]]
+    return out.fillna(""), problems
+
+
 def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     source = _col(frame, spec["from"])
     out = day_from_delta(source.where(source != "", None))
@@ -168,11 +182,11 @@ def _is_numeric(series: pd.Series) -> bool:
 RULES: dict[str, Callable[[pd.DataFrame, dict[str, Any], RuleContext], tuple[pd.Series, Problems]]] = {
     "assign": rule_assign, "hardcode": rule_hardcode, "ct": rule_ct, "map": rule_map, "date": rule_date,
     "number": rule_number, "usubjid": rule_usubjid, "visitnum": rule_visitnum, "delta_day": rule_delta_day,
-    "concat": rule_concat, "condition": rule_condition,
+    "concat": rule_concat, "condition": rule_condition, "arm": rule_arm,
 }
 REQUIRED = {"assign": ("from",), "hardcode": ("value",), "ct": ("from", "codelist"), "map": ("from", "values"),
             "date": ("from",), "number": ("from",), "usubjid": (), "visitnum": ("from",), "delta_day": ("from",),
-            "concat": ("parts",), "condition": ("when", "then")}
+            "concat": ("parts",), "condition": ("when", "then"), "arm": ("from",)}
 
 
 def apply_rule(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:

@@ -66,12 +66,12 @@ def validate_folder(folder: str | Path, metadata: Metadata | None = None, study_
     The study metadata (variables, codelists) applies in full to datasets of the study (STUDYID =
     study_id of study.yaml); other studies' data are checked against the complete CDISC codelists only.
     """
-    if metadata is None:
-        metadata = load_metadata()
-    if study_id is None:
+    if metadata is None or study_id is None:
         from cdisc_als.study import load_study
 
-        study_id = load_study().study_id
+        study = load_study()
+        metadata = metadata or load_metadata(study=study)
+        study_id = study_id or study.study_id
     datasets, file_findings = load_folder(Path(folder))
     findings = validate_datasets(datasets, metadata, study_id)
     rows = []

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from cdisc_als.metadata import Metadata, load_metadata
+from cdisc_als.metadata import Metadata, default_metadata
 
 
 def schema_for(dataset: str, metadata: Metadata | None = None) -> pa.DataFrameSchema:
-    metadata = metadata or load_metadata()
+    metadata = metadata or default_metadata()
     meta = metadata.dataset("SUPPQUAL" if dataset.upper().startswith("SUPP") else dataset)
     columns = {}
     for var in meta.variables:
