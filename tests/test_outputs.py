@@ -10,7 +10,14 @@ import stat
 import pytest
 
 from cdisc_als.io import atomic_write_text
-from cdisc_als.outputs import INCOMPLETE, MANIFEST, OutputFolderError, run_timestamp, staged_output, write_manifest
+from cdisc_als.outputs import (
+    INCOMPLETE,
+    MANIFEST,
+    OutputFolderError,
+    run_timestamp,
+    staged_output,
+    write_manifest,
+)
 
 
 def test_rerun_replaces_the_whole_folder(tmp_path):
