@@ -53,6 +53,7 @@ class Column:
     type: str = "Char"          # "Char" or "Num"
     length: int | None = None
     format: str = ""
+    informat: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,14 @@ def _text(raw: bytes) -> str:
     return raw.decode("latin-1").strip(" \x00")
 
 
+def _sas_format(name: bytes, width: int, decimals: int) -> str:
+    """NAMESTR format fields -> 'DATE9.', '8.2', '$12.' ('' when there is none)."""
+    text = _text(name)
+    if not text and not width:
+        return ""
+    return f"{text}{width or ''}.{decimals or ''}"
+
+
 def xpt_layout(data: bytes, path: Path) -> XptLayout:
     """Check the transport file structure (TS-140) and count its records; raise on any damage."""
     size = len(data)
@@ -144,9 +153,7 @@ def xpt_layout(data: bytes, path: Path) -> XptLayout:
     for i in range(nvars):
         raw = data[start + i * namestr_size: start + (i + 1) * namestr_size].ljust(140, b" ")
         fields = struct.unpack(_NAMESTR_FORMAT, raw)
-        ntype, length, varname, varlabel, fmt, fmt_len, fmt_dec, npos = (
-            fields[0], fields[2], _text(fields[4]), _text(fields[5]), _text(fields[6]), fields[7], fields[8],
-            fields[14])
+        ntype, length, varname, varlabel, npos = fields[0], fields[2], _text(fields[4]), _text(fields[5]), fields[14]
         kind = {1: "Num", 2: "Char"}.get(ntype)
         if kind is None or not varname:
             raise _fail(path, f"variable {i + 1} has an invalid description (type {ntype}, name {varname!r})")
@@ -155,8 +162,7 @@ def xpt_layout(data: bytes, path: Path) -> XptLayout:
         if npos != position:
             raise _fail(path, f"variable {varname} starts at byte {npos} of the record, expected {position}")
         position += length
-        text_format = f"{fmt}{fmt_len or ''}.{fmt_dec or ''}".rstrip(".") + "." if fmt or fmt_len else ""
-        columns.append(Column(varname, varlabel, kind, length, text_format if fmt or fmt_len else ""))
+        columns.append(Column(varname, varlabel, kind, length, _sas_format(*fields[6:9]), _sas_format(*fields[11:14])))
     if not data[block_end:block_end + RECORD].startswith(_OBS):
         raise _fail(path, "the observation header record is missing after the variable descriptions")
     data_start = block_end + RECORD
