@@ -103,12 +103,12 @@ class FindingSink:
     def detail_frame(self) -> pd.DataFrame:
         rows = [r for kept in self.details.values() for r in kept]
         frame = pd.DataFrame(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)
-        frame["record"] = pd.to_numeric(frame["record"].replace("", np.nan)).astype("Int64")
+        frame["record"] = pd.to_numeric(frame["record"].map(lambda v: None if v == "" else v)).astype("Int64")
         return frame
 
 
 def read_findings(path: Path) -> pd.DataFrame:
     """The full findings CSV as a frame (record as Int64; text exactly as written)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame["record"] = pd.to_numeric(frame["record"].replace("", np.nan)).astype("Int64")
+    frame["record"] = pd.to_numeric(frame["record"].map(lambda v: None if v == "" else v)).astype("Int64")
     return frame
