@@ -90,7 +90,8 @@ class FindingSink:
             return
         for start in range(0, len(hit.rows), CHUNK):
             rows = hit.rows[start:start + CHUNK]
-            values = format_values(frame, rows, hit.variables)
+            values = hit.values[start:start + CHUNK] if hit.values is not None else \
+                format_values(frame, rows, hit.variables)
             self._emit([(dataset, file, int(r) + 1, variables, v, *tail) for r, v in zip(rows, values, strict=True)])
 
     def close(self) -> None:

@@ -65,7 +65,8 @@ def details(result: ValidationResult) -> pd.DataFrame:
                           "rule": row.rule, "p21": row.p21, "message": row.message, "category": row.category,
                           "severity": row.severity})
     if notes:
-        frame = pd.concat([frame, pd.DataFrame(notes).drop_duplicates(["dataset", "rule"])], ignore_index=True)
+        extra = pd.DataFrame(notes).drop_duplicates(["dataset", "rule"]).astype(object)
+        frame = pd.concat([frame.astype(object), extra], ignore_index=True)
     frame = frame.sort_values(["dataset", "rule"], kind="stable")
     return frame[list(DETAIL_HEADERS)].rename(columns=DETAIL_HEADERS)
 

@@ -24,8 +24,8 @@ from cdisc_als.validate.datasets import LoadedDataset
 from cdisc_als.validate.reference import Reference
 
 ISO8601 = re.compile(
-    r"(\d{4}(-(\d{2}(-(\d{2}(T(\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?)?)?)?"
-    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|-{1,2}[\d-]*T?[\d:-]*)"
+    r"(\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d+)?)?)?)?)?)?"
+    r"|\d{4}---(0[1-9]|[12]\d|3[01])(T[\d:-]*)?|-{1,2}[\d-]*T?[\d:-]*)"
 )
 ISO_DURATION = re.compile(r"-?P(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                           r"(T(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?")
@@ -34,7 +34,8 @@ ISO_DURATION = re.compile(r"-?P(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+
 @dataclass
 class Hits:
     """Findings of one rule on one dataset: record positions (0-based) or, for a dataset-level
-    finding, rows=None and one finding per entry of values."""
+    finding, rows=None and one finding per entry of values. With rows, values (when given) replace
+    the values the report would show from the variables."""
 
     rows: np.ndarray | None
     variables: list[str]

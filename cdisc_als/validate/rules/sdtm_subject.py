@@ -111,12 +111,12 @@ def rfpendtc_last(ds, ctx):
     if not len(latest):
         return none()
     last = pd.to_datetime(ds.frame["USUBJID"].map(latest["date"]))
-    where = ds.frame["USUBJID"].map(latest["where"])
-    mask = date_part(ds.frame["RFPENDTC"]) < last
-    frame = ds.frame.assign(_LATEST=last.dt.strftime("%Y-%m-%d") + " (" + where.fillna("") + ")")
-    found = hits(frame, mask, ["USUBJID", "RFPENDTC", "_LATEST"])
+    where = ds.frame["USUBJID"].map(latest["where"]).fillna("")
+    mask = np.asarray(date_part(ds.frame["RFPENDTC"]) < last)
+    found = hits(ds.frame, mask, ["USUBJID", "RFPENDTC", "latest date"])
     if found is not None:
-        found.variables = ["USUBJID", "RFPENDTC", "_LATEST"]
+        found.values = [f"{ds.frame['USUBJID'].iat[i]}, {ds.frame['RFPENDTC'].iat[i]}, "
+                        f"{last.iat[i]:%Y-%m-%d} ({where.iat[i]})" for i in found.rows]
     return found
 
 
