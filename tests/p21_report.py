@@ -55,7 +55,7 @@ def rules_sheet(path: Path) -> pd.DataFrame:
 
 def claimed_ids() -> set[str]:
     """Every P21 id the catalogue claims (rule attributes and the table-driven Trial Summary checks)."""
-    ids = {pid for r in RULES for pid in P21_ID.findall(r.p21_text)}
+    ids = {pid for r in RULES for pid in P21_ID.findall(r.p21_text)} | {"SD0062"}   # SD0062: file rule ALS0013
     for p in Reference.load().ts_parameters:
         ids |= {x for x in (p.missing_p21, p.format_p21, p.single_p21, p.vcdref_p21) if x}
     return ids

@@ -137,6 +137,14 @@ def test_duplicates_by_natural_key_and_seriousness_criteria(tmp_path):
     assert _rows(found, "AE", "ALS0148") == [2]           # AESOD = Y, AESER = N (SD1062)
 
 
+def test_dose_unit_missing(tmp_path):
+    cm = pd.DataFrame({"STUDYID": [S] * 3, "DOMAIN": ["CM"] * 3, "USUBJID": ["S-1"] * 3, "CMSEQ": [1.0, 2.0, 3.0],
+                       "CMTRT": ["ASPIRIN", "PARACETAMOL", "VITAMIN D"], "CMDOSE": [100.0, 500.0, None],
+                       "CMDOSU": ["mg", "", ""], "CMSTDTC": ["2020-01-01"] * 3})
+    found = _found(_write(tmp_path, {"DM": _dm(), "CM": cm}))
+    assert _rows(found, "CM", "ALS0174") == [2]           # P21 SD0035
+
+
 # ------------------------------------------------------------------ issue 12 defect classes
 
 def test_study_day_without_its_date_and_start_day_naming(tmp_path):

@@ -240,7 +240,7 @@ def secondary_without_primary(ds, ctx):
 
 @rule("ALS0227", "error", "ADAM", "Cross-reference", "For the same USUBJID, an ADSL variable differs from DM "
       "(AGE AD0204, AGEU AD0205, SEX AD0206, RACE AD0207, SUBJID AD0208, SITEID AD0209, ARM AD0210, ACTARM AD0367)",
-      "AD0204-AD0210, AD0367")
+      "AD0204, AD0205, AD0206, AD0207, AD0208, AD0209, AD0210, AD0367")
 def adsl_against_dm(ds, ctx):
     dm = ctx.frame("DM")
     if ds.name != "ADSL" or dm is None or "USUBJID" not in dm:

@@ -250,3 +250,14 @@ def end_timepoint(ds, ctx):
         mask &= _text(ds, c) == ""
     mask &= _text(ds, f"{p}OCCUR") != "N"
     return hits(ds.frame, mask, f"{p}ENDTC")
+
+
+@rule("ALS0174", "error", "SDTM", "Consistency", "Missing value for --DOSU, when --DOSE, --DOSTXT or --DOSTOT is provided",
+      "SD0035")
+def dose_unit(ds, ctx):
+    p = _prefix(ds)
+    given = [c for c in (f"{p}DOSE", f"{p}DOSTXT", f"{p}DOSTOT") if c in ds.frame]
+    if not given:
+        return none()
+    provided = np.logical_or.reduce([_text(ds, c) != "" for c in given])
+    return hits(ds.frame, provided & (_text(ds, f"{p}DOSU") == ""), [*given, f"{p}DOSU"])
