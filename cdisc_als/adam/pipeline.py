@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from cdisc_als.adam.adqs import build_adqs
 from cdisc_als.adam.adsl import build_adsl
 from cdisc_als.adam.adtte import build_adtte
 from cdisc_als.adam.others import build_adae, build_adlb, build_adre
+from cdisc_als.datasets_io import read_dataset
 from cdisc_als.export.xpt import write_xpt
 from cdisc_als.io import safe_child
 from cdisc_als.metadata import Metadata, load_metadata
@@ -34,11 +34,7 @@ def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
         name = path.stem.upper()
         if name in UNUSED:
             continue
-        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, usecols=COLUMNS.get(name))
-        for col in frame.columns:
-            if frame[col].dtype == object and frame[col].isna().any():
-                frame[col] = frame[col].fillna("")
-        out[name] = frame
+        out[name] = read_dataset(path, usecols=COLUMNS.get(name)).frame   # damage raises DatasetReadError
     missing = [name for name in REQUIRED_SDTM if name not in out]
     if missing:
         raise FileNotFoundError(f"{folder}: SDTM dataset(s) {missing} not found (expected <name>.xpt)")

@@ -45,23 +45,18 @@ def from_frame(frame: pd.DataFrame, name: str = "", label: str = "",
     return ComparableDataset(frame, name, label or str(frame.attrs.get("label", "")), out)
 
 
-def read_xpt(path: str | Path) -> ComparableDataset:
-    """SAS XPORT via pyreadstat, keeping dataset label, variable labels, lengths and formats."""
-    import pyreadstat
+def _from_file(ds) -> ComparableDataset:
+    attrs = {c.name: VariableAttrs(CHAR if c.type == "Char" else NUM, c.length, c.label, _fmt(c.format),
+                           _fmt(c.informat))
+             for c in ds.columns}
+    return ComparableDataset(ds.frame, ds.name, ds.label, attrs)
 
-    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-    attrs = {}
-    widths = meta.variable_storage_width or {}
-    formats = meta.original_variable_types or {}
-    informats = getattr(meta, "original_variable_informats", None) or {}
-    for name, label in zip(meta.column_names, meta.column_labels, strict=True):
-        kind = NUM if meta.readstat_variable_types.get(name) == "double" else CHAR
-        attrs[name] = VariableAttrs(kind, widths.get(name), label or "", _fmt(formats.get(name)),
-                                    _fmt(informats.get(name)))
-    for name in frame.columns:
-        if attrs[name].type == CHAR:
-            frame[name] = frame[name].fillna("").astype(str)
-    return ComparableDataset(frame, meta.table_name or Path(path).stem.upper(), meta.file_label or "", attrs)
+
+def read_xpt(path: str | Path) -> ComparableDataset:
+    """SAS XPORT through the checked reader, keeping dataset label, variable labels, lengths and formats."""
+    from cdisc_als.datasets_io import read_xpt as read_checked
+
+    return _from_file(read_checked(path))
 
 
 def _fmt(value: object) -> str:
@@ -70,12 +65,10 @@ def _fmt(value: object) -> str:
 
 
 def read_datasetjson(path: str | Path) -> ComparableDataset:
-    from cdisc_als.export.datasetjson import read_dataset_json
+    """Dataset-JSON 1.1 (.json) or its NDJSON form (.ndjson) through the checked reader."""
+    from cdisc_als.datasets_io import read_dataset
 
-    frame, meta = read_dataset_json(path)
-    attrs = {c.name: VariableAttrs(CHAR if c.data_type in ("string", "date", "datetime", "time", "URI") else NUM,
-                                   c.length, c.label, c.display_format or "") for c in meta.columns}
-    return ComparableDataset(frame, meta.name, meta.label, attrs)
+    return _from_file(read_dataset(path))
 
 
 def load(source: object, name: str = "") -> ComparableDataset:

@@ -12,15 +12,11 @@ from cdisc_als.tlf.reconcile import reconcile
 
 
 def read_adam(folder: str | Path) -> dict[str, pd.DataFrame]:
-    import pyreadstat
+    from cdisc_als.datasets_io import read_dataset
 
     out = {}
     for path in sorted(Path(folder).glob("ad*.xpt")):
-        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-        for col in frame.columns:
-            if frame[col].dtype == object:
-                frame[col] = frame[col].fillna("")
-        out[path.stem.upper()] = frame
+        out[path.stem.upper()] = read_dataset(path).frame   # damage raises DatasetReadError (exit status 2)
     return out
 
 

@@ -1,13 +1,33 @@
-"""Load datasets to validate: XPT (any encoding, non-ASCII reported) or Dataset-JSON, with attributes."""
+"""What a validation reads from a folder: every dataset file, define.xml, and a note of everything else.
+
+Datasets (.xpt, Dataset-JSON .json, NDJSON .ndjson) are read with the checked reader of
+cdisc_als.datasets_io: a damaged file is one finding (the dataset is not validated, so its damage
+is reported once and does not cascade into other rules), text that is not ASCII/UTF-8 is a finding
+and the dataset is still read. define.xml is read for the define checks. Any other file or folder
+is a finding too, so nothing in the folder is silently skipped.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from cdisc_als.findings import ERROR, Finding
+from cdisc_als.datasets_io import DATASET_SUFFIXES, DatasetFile, DatasetReadError, read_dataset
+
+# file-level rules: (id, severity, category, message); the registry lists them in the Rules sheet
+FILE_RULES = {
+    "ALS0012": ("error", "Format", "Text in the file is not ASCII/UTF-8"),
+    "ALS0013": ("error", "Format", "Dataset file cannot be read: damaged or not the format its name says"),
+    "ALS0022": ("notice", "Presence", "File or folder is not a dataset or define.xml: not validated"),
+    "ALS0023": ("error", "Format", "Dataset-JSON value does not match its column's dataType"),
+    "ALS0024": ("warning", "Presence", "Dataset is present in more than one file: only one is validated"),
+    "ALS0025": ("error", "Format", "Dataset is not SAS transport version 5"),
+}
+KIND_RULE = {"encoding": "ALS0012", "damaged": "ALS0013", "type": "ALS0023", "format": "ALS0025"}
+DEFINE_NAME = "define.xml"
 
 
 @dataclass
@@ -19,14 +39,20 @@ class LoadedDataset:
     labels: dict[str, str] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)     # "Char" / "Num"
+    formats: dict[str, str] = field(default_factory=dict)
 
     _distinct: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_file(cls, ds: DatasetFile) -> LoadedDataset:
+        return cls(ds.name or ds.path.stem.upper(), ds.path.name, ds.frame, ds.label,
+                   {c.name: c.label for c in ds.columns},
+                   {c.name: c.length for c in ds.columns if c.length}, ds.types,
+                   {c.name: c.format for c in ds.columns})
 
     def distinct(self, column: str) -> tuple:
         """(codes, distinct values as str) of a column, computed once; rules test distinct values."""
         if column not in self._distinct:
-            import numpy as np
-
             codes, uniques = pd.factorize(self.frame[column], use_na_sentinel=True)
             values = pd.Series(["" if not isinstance(u, str) else u for u in uniques] + [""], dtype=object)
             self._distinct[column] = (np.where(codes < 0, len(values) - 1, codes), values)
@@ -43,49 +69,53 @@ class LoadedDataset:
         return "ADAM" if self.name.startswith("AD") else "SDTM"
 
 
-def load_dataset(path: Path) -> tuple[LoadedDataset | None, list[Finding]]:
-    """One dataset file; problems become findings, never exceptions."""
-    findings: list[Finding] = []
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".xpt":
-            import pyreadstat
-
-            try:
-                frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-            except UnicodeDecodeError as exc:
-                findings.append(Finding(path.name, None, "", "", "ALS0012",
-                                        f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of a value); "
-                                        "read as Windows-1252 so the dataset is still validated", ERROR))
-                frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, encoding="cp1252")
-            types = {n: ("Num" if meta.readstat_variable_types[n] == "double" else "Char") for n in meta.column_names}
-            for col, kind in types.items():
-                if kind == "Char":
-                    frame[col] = frame[col].fillna("").astype(str)
-            ds = LoadedDataset((meta.table_name or path.stem).upper(), path.name, frame, meta.file_label or "",
-                               dict(zip(meta.column_names, [lbl or "" for lbl in meta.column_labels], strict=True)),
-                               dict(meta.variable_storage_width or {}), types)
-            return ds, findings
-        if suffix == ".json":
-            from cdisc_als.export.datasetjson import read_dataset_json
-
-            frame, meta = read_dataset_json(path)
-            types = {c.name: ("Char" if c.data_type in ("string", "date", "datetime", "time") else "Num")
-                     for c in meta.columns}
-            return LoadedDataset(meta.name.upper(), path.name, frame, meta.label,
-                                 {c.name: c.label for c in meta.columns},
-                                 {c.name: c.length for c in meta.columns if c.length}, types), findings
-    except Exception as exc:  # an unreadable file is a finding, whatever the reader raised
-        return None, [*findings, Finding(path.name, None, "", "", "ALS0013", f"file cannot be read: {exc}", ERROR)]
-    return None, [Finding(path.name, None, "", "", "ALS0013", "not an .xpt or Dataset-JSON .json file", ERROR)]
+@dataclass(frozen=True)
+class FileFinding:
+    file: str
+    dataset: str
+    rule: str
+    detail: str
 
 
-def load_folder(folder: Path) -> tuple[list[LoadedDataset], list[Finding]]:
-    datasets, findings = [], []
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".xpt", ".json"))
-    for path in files:
-        ds, problems = load_dataset(path)
-        findings += problems
-        if ds is not None:
-            datasets.append(ds)
-    return datasets, findings
+@dataclass
+class FolderContents:
+    datasets: list[LoadedDataset]
+    findings: list[FileFinding]
+    define_path: Path | None
+    files: list[str]
+
+
+def load_folder(folder: Path) -> FolderContents:
+    """Every entry of the folder: datasets read, define.xml found, everything else reported."""
+    datasets: dict[str, LoadedDataset] = {}
+    findings: list[FileFinding] = []
+    define_path = None
+    entries = sorted(Path(folder).iterdir(), key=lambda p: (p.suffix.lower() != ".xpt", p.name))
+    for path in entries:
+        stem = path.stem.upper()
+        if path.is_dir():
+            findings.append(FileFinding(path.name + "/", "GLOBAL", "ALS0022", "a folder: its files are not validated"))
+            continue
+        if path.name.lower() == DEFINE_NAME:
+            define_path = path
+            continue
+        if path.suffix.lower() not in DATASET_SUFFIXES:
+            findings.append(FileFinding(path.name, "GLOBAL", "ALS0022",
+                                        f"not a dataset ({', '.join(DATASET_SUFFIXES)}) or {DEFINE_NAME}"))
+            continue
+        try:
+            ds = read_dataset(path)
+        except DatasetReadError as exc:
+            findings += [FileFinding(p.file, stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
+                         for p in exc.problems]
+            continue
+        findings += [FileFinding(p.file, ds.name or stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
+                     for p in ds.problems]
+        loaded = LoadedDataset.from_file(ds)
+        if loaded.name in datasets:
+            findings.append(FileFinding(path.name, loaded.name, "ALS0024",
+                                        f"{loaded.name} is also in {datasets[loaded.name].file}, which is validated"))
+            continue
+        datasets[loaded.name] = loaded
+    files = [p.name for p in entries]
+    return FolderContents(sorted(datasets.values(), key=lambda d: d.name), findings, define_path, files)

@@ -1,4 +1,9 @@
-"""Validation report like Pinnacle 21's: Dataset Summary, Issue Summary, Details (and Rules), XLSX and HTML."""
+"""Validation report in Pinnacle 21's layout: Configuration, Dataset Summary, Issue Summary, Details, Rules.
+
+XLSX (header row frozen, filters on every sheet) and HTML. The Details sheet holds the first
+findings of each rule per dataset (the cap is in the Configuration sheet) with a note where more
+were found; every finding is in validation_details.csv beside the report.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +13,94 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_als.compare.report import neutralise
 from cdisc_als.io import atomic_write_bytes, atomic_write_text
-from cdisc_als.validate.engine import ValidationResult
+from cdisc_als.validate.datasets import FILE_RULES
+from cdisc_als.validate.engine import DETAILS_CSV, RULE_FAILED, ValidationResult
+from cdisc_als.validate.findings import safe_text
 from cdisc_als.validate.rules import RULES
+from cdisc_als.validate.rules.define import DEFINE_UNREADABLE
+
+DETAIL_HEADERS = {"dataset": "Dataset", "record": "Record", "variables": "Variables", "values": "Values",
+                  "rule": "Rule ID", "p21": "Pinnacle 21 ID", "message": "Message", "category": "Category",
+                  "severity": "Severity", "file": "Source"}
+
+
+def configuration(result: ValidationResult) -> pd.DataFrame:
+    return pd.DataFrame({"Item": list(result.config), "Value": list(result.config.values())})
 
 
 def dataset_summary(result: ValidationResult) -> pd.DataFrame:
+    counts = result.counts.groupby(["dataset", "severity"])["found"].sum() if len(result.counts) else pd.Series()
     rows = []
-    counts = result.findings.groupby(["dataset", "severity"]).size() if len(result.findings) else pd.Series(dtype=int)
     for ds in result.datasets:
         rows.append({"Dataset": ds.name, "Label": ds.label, "Standard": ds.standard, "Source": ds.file,
                      "Records": len(ds.frame), "Errors": int(counts.get((ds.name, "error"), 0)),
                      "Warnings": int(counts.get((ds.name, "warning"), 0)),
                      "Notices": int(counts.get((ds.name, "notice"), 0))})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["Dataset", "Label", "Standard", "Source", "Records", "Errors", "Warnings",
+                                       "Notices"])
 
 
 def rules_table() -> pd.DataFrame:
-    return pd.DataFrame([{"Rule ID": r.id, "Pinnacle 21 ID": r.p21, "Standard": r.standard, "Category": r.category,
-                          "Severity": r.severity, "Message": r.message} for r in RULES])
+    extra = [(rid, sev, "ALL", cat, msg, "SD0062" if rid == "ALS0013" else "") for rid, (sev, cat, msg) in
+             FILE_RULES.items()]
+    extra += [(r.id, r.severity, r.standard, r.category, r.message, r.p21_text) for r in (DEFINE_UNREADABLE, RULE_FAILED)]
+    rows = [(r.id, r.severity, r.standard, r.category, r.message, r.p21_text) for r in RULES] + extra
+    table = pd.DataFrame(rows, columns=["Rule ID", "Severity", "Standard", "Category", "Message", "Pinnacle 21 ID"])
+    return table.sort_values("Rule ID", kind="stable")[["Rule ID", "Pinnacle 21 ID", "Standard", "Category",
+                                                         "Severity", "Message"]]
+
+
+def details(result: ValidationResult) -> pd.DataFrame:
+    """The capped details, with a note row after each rule whose findings were cut."""
+    frame = result.details
+    notes = []
+    for row in result.counts.itertuples(index=False):
+        kept = int(((frame["dataset"] == row.dataset) & (frame["rule"] == row.rule)).sum()) if len(frame) else 0
+        total = int(result.counts[(result.counts["dataset"] == row.dataset) &
+                                  (result.counts["rule"] == row.rule)]["found"].sum())
+        if total > kept:
+            notes.append({"dataset": row.dataset, "file": row.file, "record": pd.NA, "variables": "",
+                          "values": f"{total - kept} more findings of this rule in {DETAILS_CSV}",
+                          "rule": row.rule, "p21": row.p21, "message": row.message, "category": row.category,
+                          "severity": row.severity})
+    if notes:
+        extra = pd.DataFrame(notes).drop_duplicates(["dataset", "rule"]).astype(object)
+        frame = pd.concat([frame.astype(object), extra], ignore_index=True)
+    frame = frame.sort_values(["dataset", "rule"], kind="stable")
+    return frame[list(DETAIL_HEADERS)].rename(columns=DETAIL_HEADERS)
 
 
 def sheets(result: ValidationResult) -> dict[str, pd.DataFrame]:
     issues = result.issue_summary().rename(columns={"dataset": "Source", "rule": "Rule ID", "p21": "Pinnacle 21 ID",
                                                     "message": "Message", "severity": "Severity", "found": "Found"})
-    details = result.findings.rename(columns=str.capitalize)
-    return {"Dataset Summary": dataset_summary(result), "Issue Summary": issues, "Details": details,
-            "Rules": rules_table()}
+    return {"Configuration": configuration(result), "Dataset Summary": dataset_summary(result),
+            "Issue Summary": issues, "Details": details(result), "Rules": rules_table()}
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: safe_text(v) if isinstance(v, str) else v)
+    return out
 
 
 def write_xlsx(result: ValidationResult, path: str | Path) -> None:
+    """The workbook (header frozen, filters on) and validation_details.csv beside it."""
+    path = Path(path)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets(result).items():
-            neutralise(frame.head(1_048_575)).to_excel(writer, sheet_name=name, index=False)
+            _safe(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            sheet.freeze_panes = "A2"
+            sheet.auto_filter.ref = sheet.dimensions
+            for column in sheet.columns:
+                width = max((len(str(c.value)) for c in column[:200] if c.value is not None), default=8)
+                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 80)
     atomic_write_bytes(path, buffer.getvalue())
+    result.save_details(path.parent / DETAILS_CSV)
 
 
 def _html_table(frame: pd.DataFrame, limit: int = 2000) -> str:

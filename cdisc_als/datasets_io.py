@@ -1,0 +1,432 @@
+"""Checked reading of datasets on disk: SAS XPORT v5 (.xpt), Dataset-JSON 1.1 (.json) and its NDJSON form.
+
+Every stage that reads datasets (validate, adam, tlf, compare) reads them here, so damage is
+found once and described the same way. A reader either returns the whole dataset or raises
+DatasetReadError naming the file and what is wrong; it never returns a silently shorter
+dataset. Damage found:
+
+- XPT: not a transport file (a text file named .xpt), a header record out of place, a
+  NAMESTR block that contradicts itself (positions, lengths, types), a file length that is not
+  a multiple of 80 bytes, an incomplete last record, non-blank padding, more than one member,
+  and a reader that returns a different number of records than the file structure holds.
+  XPT v5 stores no record count: whole records removed exactly at an 80-byte boundary cannot
+  be told from a shorter dataset, and trailing records whose every value is blank cannot be
+  told from padding (true of every XPT reader, SAS included).
+- Dataset-JSON / NDJSON: invalid JSON (with line and column), missing top-level attributes,
+  rows whose length differs from the number of columns, 'records' different from the rows
+  present, values that do not match the column's dataType.
+
+A zero-record dataset is valid. Character values come back as str ('' for missing), numbers
+as float64; Dataset-JSON dates with targetDataType integer become SAS day (or second) counts,
+as they would be in the XPT file.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RECORD = 80
+DATASET_SUFFIXES = (".xpt", ".json", ".ndjson")
+_HEADER = b"HEADER RECORD*******"
+_LIBRARY_V5 = _HEADER + b"LIBRARY HEADER RECORD!!!!!!!"
+_LIBRARY_V8 = _HEADER + b"LIBV8   HEADER RECORD!!!!!!!"
+_MEMBER = _HEADER + b"MEMBER  HEADER RECORD!!!!!!!"
+_DSCRPTR = _HEADER + b"DSCRPTR HEADER RECORD!!!!!!!"
+_NAMESTR = _HEADER + b"NAMESTR HEADER RECORD!!!!!!!"
+_OBS = _HEADER + b"OBS     HEADER RECORD!!!!!!!"
+_NAMESTR_FORMAT = ">hhhh8s40s8shhh2s8shhl52s"
+CHAR_TYPES = ("string", "date", "datetime", "time", "URI", "decimal")
+NUM_TYPES = ("integer", "float", "double")
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str = ""
+    type: str = "Char"          # "Char" or "Num"
+    length: int | None = None
+    format: str = ""
+    informat: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a file; fatal problems mean the data could not be read whole."""
+
+    file: str
+    message: str
+    fatal: bool = True
+    kind: str = "damaged"       # damaged, encoding, type, format
+
+
+@dataclass
+class DatasetFile:
+    path: Path
+    name: str
+    label: str
+    columns: list[Column]
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)   # non-fatal only
+    format: str = "xpt"         # xpt, json or ndjson
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+
+class DatasetReadError(ValueError):
+    """A dataset file is damaged or is not what its name says; the message is one line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{first.file}: {first.message}{more}")
+
+
+def _fail(path: Path, message: str) -> DatasetReadError:
+    return DatasetReadError([Problem(path.name, message)])
+
+
+# ------------------------------------------------------------------ XPT
+
+@dataclass(frozen=True)
+class XptLayout:
+    """What the bytes of a transport file say: member name, label, variables and record count."""
+
+    name: str
+    label: str
+    columns: list[Column]
+    records: int
+    version: int = 5
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("latin-1").strip(" \x00")
+
+
+def _sas_format(name: bytes, width: int, decimals: int) -> str:
+    """NAMESTR format fields -> 'DATE9.', '8.2', '$12.' ('' when there is none)."""
+    text = _text(name)
+    if not text and not width:
+        return ""
+    return f"{text}{width or ''}.{decimals or ''}"
+
+
+def xpt_layout(data: bytes, path: Path) -> XptLayout:
+    """Check the transport file structure (TS-140) and count its records; raise on any damage."""
+    size = len(data)
+    if size < 8 * RECORD or not data.startswith(_HEADER):
+        raise _fail(path, "not a SAS transport (XPORT) file: the library header record is missing"
+                    f" ({size} bytes{'' if size else ', empty file'})")
+    if data.startswith(_LIBRARY_V8):
+        return XptLayout(path.stem.upper(), "", [], -1, version=8)
+    if not data.startswith(_LIBRARY_V5):
+        raise _fail(path, "not a SAS transport v5 file: unknown library header record")
+    if size % RECORD:
+        raise _fail(path, f"file length {size} is not a multiple of 80 bytes: the file is truncated or damaged")
+    records = [data[i * RECORD:(i + 1) * RECORD] for i in range(8)]
+    for index, prefix in ((3, _MEMBER), (4, _DSCRPTR), (7, _NAMESTR)):
+        if not records[index].startswith(prefix):
+            raise _fail(path, f"header record {index + 1} is not the expected {prefix[20:27].decode().strip()} header")
+    namestr_size = int(records[3][74:78] or b"140") if records[3][74:78].strip().isdigit() else 140
+    if namestr_size not in (136, 140):
+        raise _fail(path, f"NAMESTR length {namestr_size} is neither 140 nor 136")
+    name, label = _text(records[5][8:16]), _text(records[6][32:72])
+    count_field = records[7][54:58]
+    if not count_field.isdigit():
+        raise _fail(path, f"NAMESTR header does not hold a variable count ({count_field!r})")
+    nvars = int(count_field)
+    start = 8 * RECORD
+    block = nvars * namestr_size
+    block_end = start + block + (-block) % RECORD
+    if block_end + RECORD > size:
+        raise _fail(path, f"the file ends inside the descriptions of its {nvars} variables: truncated")
+    columns, position = [], 0
+    for i in range(nvars):
+        raw = data[start + i * namestr_size: start + (i + 1) * namestr_size].ljust(140, b" ")
+        fields = struct.unpack(_NAMESTR_FORMAT, raw)
+        ntype, length, varname, varlabel, npos = fields[0], fields[2], _text(fields[4]), _text(fields[5]), fields[14]
+        kind = {1: "Num", 2: "Char"}.get(ntype)
+        if kind is None or not varname:
+            raise _fail(path, f"variable {i + 1} has an invalid description (type {ntype}, name {varname!r})")
+        if (kind == "Char" and not 1 <= length <= 200) or (kind == "Num" and not 2 <= length <= 8):
+            raise _fail(path, f"variable {varname} has an invalid length {length} for a {kind} variable")
+        if npos != position:
+            raise _fail(path, f"variable {varname} starts at byte {npos} of the record, expected {position}")
+        position += length
+        columns.append(Column(varname, varlabel, kind, length, _sas_format(*fields[6:9]), _sas_format(*fields[11:14])))
+    if not data[block_end:block_end + RECORD].startswith(_OBS):
+        raise _fail(path, "the observation header record is missing after the variable descriptions")
+    data_start = block_end + RECORD
+    data_end = size
+    next_member = data.find(_MEMBER, data_start)
+    while next_member != -1 and (next_member - data_start) % RECORD:
+        next_member = data.find(_MEMBER, next_member + 1)
+    if next_member != -1:
+        raise _fail(path, f"the file holds more than one dataset (a second member starts at byte {next_member}); "
+                    "write one dataset per file")
+    length = data_end - data_start
+    if position == 0:
+        raise _fail(path, "the dataset has no variables")
+    count = length // position
+    remainder = data[data_start + count * position:data_end]
+    if len(remainder) >= RECORD or remainder.strip(b" "):
+        raise _fail(path, f"the last record is incomplete ({len(remainder)} of {position} bytes): the file is "
+                    "truncated or damaged")
+    while count and data_end - (data_start + (count - 1) * position) < RECORD and \
+            not data[data_start + (count - 1) * position:data_start + count * position].strip(b" "):
+        count -= 1                                  # blank records inside the final 80 bytes are padding
+    _check_text_bytes(data, data_start, count, columns, path)
+    return XptLayout(name or path.stem.upper(), label, columns, count)
+
+
+def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column], path: Path,
+                      chunk: int = 50_000) -> None:
+    """Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records."""
+    width = sum(c.length or 0 for c in columns)
+    mask = np.zeros(width, dtype=bool)
+    offset = 0
+    for col in columns:
+        if col.type == "Char":
+            mask[offset:offset + (col.length or 0)] = True
+        offset += col.length or 0
+    if not mask.any() or not count:
+        return
+    body = np.frombuffer(data, dtype=np.uint8, count=count * width, offset=start).reshape(count, width)
+    for first in range(0, count, chunk):
+        bad = (body[first:first + chunk][:, mask] == 0).any(axis=1)
+        if bad.any():
+            record = first + int(np.argmax(bad)) + 1
+            raise _fail(path, f"record {record} holds NUL bytes in character variables: records are shifted "
+                        "(bytes missing or inserted) or the file is damaged")
+
+
+def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> tuple[pd.DataFrame, object]:
+    import pyreadstat
+
+    kwargs = {"disable_datetime_conversion": True}
+    if usecols is not None:
+        kwargs["usecols"] = usecols
+    if encoding:
+        kwargs["encoding"] = encoding
+    return pyreadstat.read_xport(str(path), **kwargs)
+
+
+def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
+    """An XPT v5 file, its structure checked first; text that is not ASCII/UTF-8 is read as Windows-1252."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
+    layout = xpt_layout(data, path)
+    del data
+    problems: list[Problem] = []
+    wanted = None if usecols is None else [c for c in usecols if c in {x.name for x in layout.columns}] \
+        if layout.version == 5 else usecols
+    try:
+        try:
+            frame, meta = _read_xport(path, wanted, None)
+        except Exception as exc:  # pyreadstat raises UnicodeDecodeError or ReadstatError ("...encoding...")
+            if not isinstance(exc, UnicodeDecodeError) and "encoding" not in str(exc):
+                raise
+            detail = f"{exc.reason} at byte {exc.start} of a value" if isinstance(exc, UnicodeDecodeError) else exc
+            problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({detail}); read as Windows-1252",
+                                    fatal=False, kind="encoding"))
+            frame, meta = _read_xport(path, wanted, "cp1252")
+    except Exception as exc:  # the structure looked right but the reader still failed: report, never trace back
+        raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
+    if layout.version == 8:
+        problems.append(Problem(path.name, "SAS transport version 8 file; submissions need version 5",
+                                fatal=False, kind="format"))
+        columns = [Column(n, lbl or "", "Num" if meta.readstat_variable_types[n] == "double" else "Char",
+                          (meta.variable_storage_width or {}).get(n)) for n, lbl in
+                   zip(meta.column_names, meta.column_labels, strict=True)]
+        name, label = (meta.table_name or path.stem).upper(), meta.file_label or ""
+    else:
+        if len(frame) != layout.records:
+            raise _fail(path, f"the file structure holds {layout.records} records but {len(frame)} were read: "
+                        "damaged data")
+        columns, name, label = layout.columns, layout.name.upper(), layout.label
+        if wanted is not None:
+            columns = [c for c in columns if c.name in wanted]
+    for col in columns:
+        if col.type == "Char" and col.name in frame:
+            frame[col.name] = frame[col.name].fillna("").astype(str)
+    return DatasetFile(path, name, label, columns, frame, problems, "xpt")
+
+
+# ------------------------------------------------------------------ Dataset-JSON
+
+_REQUIRED_JSON = ("datasetJSONVersion", "itemGroupOID", "records", "name", "label", "columns")
+
+
+def _json_columns(path: Path, doc: dict) -> list[dict]:
+    missing = [key for key in _REQUIRED_JSON if key not in doc]
+    if missing:
+        raise _fail(path, f"not Dataset-JSON 1.1: top-level attribute(s) {', '.join(missing)} missing")
+    columns = doc["columns"]
+    if not isinstance(columns, list) or not all(isinstance(c, dict) and c.get("name") for c in columns):
+        raise _fail(path, "'columns' must be a list of objects, each with a 'name'")
+    bad = [c["name"] for c in columns if c.get("dataType") not in (*CHAR_TYPES, *NUM_TYPES, "boolean")]
+    if bad:
+        raise _fail(path, f"column(s) {', '.join(bad)} have no valid dataType")
+    return columns
+
+
+def _to_sas_number(values: pd.Series, data_type: str) -> pd.Series:
+    """ISO 8601 date/datetime/time strings -> SAS days or seconds (NaN when missing or unparseable)."""
+    text = values.where(values.notna(), None)
+    if data_type == "date":
+        return (pd.to_datetime(text, errors="coerce", format="%Y-%m-%d") - SAS_EPOCH).dt.days.astype("float64")
+    if data_type == "datetime":
+        stamp = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        return (stamp - SAS_EPOCH).dt.total_seconds().astype("float64")
+    delta = pd.to_timedelta(text, errors="coerce")
+    return delta.dt.total_seconds().astype("float64")
+
+
+def _json_frame(path: Path, columns: list[dict], rows: list, records: object, fmt: str) -> DatasetFile:
+    width = len(columns)
+    problems: list[Problem] = []
+    ragged = [i + 1 for i, row in enumerate(rows) if not isinstance(row, list) or len(row) != width]
+    if ragged:
+        raise _fail(path, f"row(s) {', '.join(map(str, ragged[:5]))}{' ...' if len(ragged) > 5 else ''} do not hold "
+                    f"{width} values")
+    if not isinstance(records, int) or records != len(rows):
+        raise _fail(path, f"'records' says {records} but the file holds {len(rows)} rows: truncated or damaged")
+    names = [c["name"] for c in columns]
+    frame = pd.DataFrame(rows, columns=names) if rows else pd.DataFrame({n: [] for n in names})
+    out_columns = []
+    for col in columns:
+        name, data_type = col["name"], col["dataType"]
+        series = frame[name]
+        target = col.get("targetDataType")
+        if data_type in NUM_TYPES or (target == "integer" and data_type in ("date", "datetime", "time")):
+            if data_type in NUM_TYPES:
+                number = pd.to_numeric(series, errors="coerce").astype("float64")
+                wrong = series.notna() & number.isna() | series.map(lambda v: isinstance(v, (str, bool)))
+            else:
+                number = _to_sas_number(series, data_type)
+                wrong = series.notna() & number.isna()
+            if wrong.any():
+                where = ", ".join(str(i + 1) for i in np.nonzero(wrong.to_numpy())[0][:5])
+                problems.append(Problem(path.name, f"column {name} ({data_type}) holds values of another type in "
+                                        f"row(s) {where}; read as missing", fatal=False, kind="type"))
+            frame[name] = number.where(~wrong)
+            kind = "Num"
+        else:
+            not_text = series.notna() & ~series.map(lambda v: isinstance(v, str))
+            if not_text.any() and data_type != "boolean":
+                where = ", ".join(str(i + 1) for i in np.nonzero(not_text.to_numpy())[0][:5])
+                problems.append(Problem(path.name, f"column {name} ({data_type}) holds non-string values in "
+                                        f"row(s) {where}", fatal=False, kind="type"))
+            frame[name] = series.where(series.notna(), "").astype(str)
+            kind = "Char"
+        out_columns.append(Column(name, str(col.get("label", "")), kind, col.get("length"),
+                                  str(col.get("displayFormat", "") or "")))
+    return DatasetFile(path, "", "", out_columns, frame, problems, fmt)
+
+
+def read_dataset_json(path: str | Path) -> DatasetFile:
+    """A Dataset-JSON 1.1 file (.json): one object with 'columns' and 'rows'."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise _fail(path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"not UTF-8 text (byte {exc.start}): {exc.reason}") from exc
+    except OSError as exc:
+        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if not isinstance(doc, dict):
+        raise _fail(path, "not Dataset-JSON: the file is not a JSON object")
+    columns = _json_columns(path, doc)
+    rows = doc.get("rows")
+    if not isinstance(rows, list):
+        raise _fail(path, "not Dataset-JSON: 'rows' is missing or not a list")
+    ds = _json_frame(path, columns, rows, doc["records"], "json")
+    ds.name, ds.label = str(doc["name"]).upper(), str(doc.get("label", ""))
+    return ds
+
+
+def read_ndjson(path: str | Path) -> DatasetFile:
+    """Dataset-JSON 1.1 as NDJSON: line 1 the metadata object, then one JSON array per row."""
+    path = Path(path)
+    rows: list = []
+    meta: dict | None = None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise _fail(path, f"invalid JSON at line {number}, column {exc.colno}: {exc.msg}") from exc
+                if meta is None:
+                    if not isinstance(value, dict):
+                        raise _fail(path, "not Dataset-JSON NDJSON: line 1 is not the metadata object")
+                    meta = value
+                else:
+                    rows.append(value)
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"not UTF-8 text (byte {exc.start}): {exc.reason}") from exc
+    except OSError as exc:
+        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if meta is None:
+        raise _fail(path, "empty file: no Dataset-JSON metadata line")
+    columns = _json_columns(path, meta)
+    ds = _json_frame(path, columns, rows, meta["records"], "ndjson")
+    ds.name, ds.label = str(meta["name"]).upper(), str(meta.get("label", ""))
+    return ds
+
+
+# ------------------------------------------------------------------ any dataset file
+
+def read_dataset(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
+    """Read one dataset file by its suffix (.xpt, .json, .ndjson); damage raises DatasetReadError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xpt":
+        return read_xpt(path, usecols)
+    if suffix in (".json", ".ndjson"):
+        ds = read_dataset_json(path) if suffix == ".json" else read_ndjson(path)
+        if usecols is not None:
+            keep = [c for c in ds.columns if c.name in usecols]
+            ds.columns, ds.frame = keep, ds.frame[[c.name for c in keep]]
+        return ds
+    raise _fail(path, f"not a dataset file (expected one of {', '.join(DATASET_SUFFIXES)})")
+
+
+def dataset_files(folder: str | Path, prefix: str = "") -> list[Path]:
+    """Dataset files of a folder (any supported suffix), sorted; one per dataset name (.xpt preferred)."""
+    chosen: dict[str, Path] = {}
+    for path in sorted(Path(folder).iterdir()):
+        suffix = path.suffix.lower()
+        if not path.is_file() or suffix not in DATASET_SUFFIXES or not path.stem.lower().startswith(prefix):
+            continue
+        key = path.stem.upper()
+        if key not in chosen or DATASET_SUFFIXES.index(suffix) < DATASET_SUFFIXES.index(chosen[key].suffix.lower()):
+            chosen[key] = path
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def read_frames(folder: str | Path, prefix: str = "", skip: tuple[str, ...] = (),
+                usecols: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """Every dataset of a folder as frames keyed by upper-case file stem; any damaged file raises."""
+    out = {}
+    for path in dataset_files(folder, prefix):
+        name = path.stem.upper()
+        if name in skip:
+            continue
+        out[name] = read_dataset(path, (usecols or {}).get(name)).frame
+    return out
