@@ -95,8 +95,12 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def fill(template: str, lookup: Callable[[str], str]) -> str:
-    """Replace every {stat_name} of a display template with the statistic's printed value."""
-    return PLACEHOLDER.sub(lambda m: lookup(m.group(1)), template)
+    """Replace every {stat_name} of a display template with the statistic's printed value; a cell
+    none of whose statistics exists (e.g. the hazard ratio of the reference arm) is empty."""
+    values = {name: lookup(name) for name in PLACEHOLDER.findall(template)}
+    if values and not any(values.values()):
+        return ""
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 @dataclass
@@ -125,7 +129,8 @@ class LayoutContext:
     indent: int = 0
 
     def __post_init__(self) -> None:
-        self.label = self.label or str(self.row.get("label", self.row["id"]))
+        resolved = self.ard.loc[self.ard["stat_name"] == "row_label", "stat_fmt"]
+        self.label = self.label or (str(resolved.iloc[0]) if len(resolved) else str(self.row.get("label", self.row["id"])))
         keys = ["group1_level", "group2_level", "group3_level", "variable", "variable_level", "stat_name"]
         self._index = {tuple(r[:-1]): r[-1] for r in self.ard[[*keys, "stat_fmt"]].astype(str).itertuples(index=False)}
 
