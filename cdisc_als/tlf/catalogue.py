@@ -194,6 +194,10 @@ def _row_variables(output: dict, row: dict) -> list[str]:
     return names
 
 
+def _in(dataset: str) -> str:
+    return dataset if dataset == "ADSL" else f"{dataset} (nor in ADSL)"
+
+
 def check_against_data(catalogue: Catalogue, data) -> None:
     """Every problem of the catalogue's content against the ADaM data (a tlf.context.StudyData):
     missing datasets and variables are errors (CatalogueError), unknown arm codes too; arms and listed
@@ -216,12 +220,11 @@ def check_against_data(catalogue: Catalogue, data) -> None:
         if output["kind"] == "listing":
             needed += [c["variable"] if isinstance(c, dict) else c for c in output["columns"]]
             needed += list(output.get("sort", []))
-        problems += [f"{where}: variable '{v}' is not in {output['dataset']} (nor in ADSL)" for v in needed
-                     if v not in columns]
+        problems += [f"{where}: variable '{v}' is not in {_in(output['dataset'])}" for v in needed if v not in columns]
         for row in output.get("rows", []):
             row_columns = data.columns(row.get("dataset", output["dataset"]))
-            problems += [f"{_where(output, row)}: variable '{v}' is not in {row.get('dataset', output['dataset'])} "
-                         f"(nor in ADSL)" for v in _row_variables(output, row) if v not in row_columns]
+            problems += [f"{_where(output, row)}: variable '{v}' is not in {_in(row.get('dataset', output['dataset']))}"
+                         for v in _row_variables(output, row) if v not in row_columns]
             if row["type"] == "categorical" and isinstance(row.get("levels"), list) and row["variable"] in row_columns:
                 frame = data.frame(row.get("dataset", output["dataset"]), [row["variable"]])
                 present = {number_text(v) for v in frame[row["variable"]]}

@@ -22,7 +22,7 @@ from cdisc_als.stats.models import linear_regression, piecewise_mixed_model, roc
 from cdisc_als.stats.tests import paired_t
 from cdisc_als.tlf.ard import decimals_fmt
 from cdisc_als.tlf.context import SUBJECT
-from cdisc_als.tlf.filters import apply_filter, number_text, to_condition
+from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, to_condition
 from cdisc_als.tlf.rows import LayoutContext, RowContext, RowType, display_lines, emit_block, fill, row_type
 
 SLOPE = "slope after the knot"
@@ -84,6 +84,14 @@ def _per_subject(data: pd.DataFrame, spec: dict, where: str) -> pd.Series:
 def _regression_compute(ctx: RowContext) -> None:
     row = ctx.row
     where = f"output {ctx.output['id']}, row {row['id']}"
+    if ctx.mock:
+        for item in row["group"].get("levels", []):
+            value = number_text(item["value"] if isinstance(item, dict) else item)
+            keys = {"variable": _axis_name(row["y"]), "level": _axis_name(row["x"]), "group2": row["group"]["variable"],
+                    "group2_level": value}
+            for stat, fmt in (("n", "xx"), ("estimate", "xx.xxx"), ("r2", "xx.xxx"), ("pvalue", "p.xxx")):
+                ctx.add(stat, None, fmt, **keys)
+        return
     x, y = _per_subject(ctx.data, row["x"], where), _per_subject(ctx.data, row["y"], where)
     group = row["group"]
     source = ctx.study.frame(group.get("dataset", ctx.dataset))
@@ -127,13 +135,23 @@ def _custom_line(label: str, indent: int, cells: list[str]):
 row_type(RowType(
     name="regression", keys=frozenset({"x", "y", "group", "min_n"}), required=("x", "y", "group"),
     statistics=frozenset(), compute=_regression_compute, layout=_regression_layout,
-    variables=lambda row: [row["x"]["variable"], row["y"]["variable"], SUBJECT], context="regression",
+    variables=lambda row: [row["x"]["variable"], row["y"]["variable"], SUBJECT,
+                           *(c for axis in ("x", "y") for c in condition_columns(to_condition(row[axis].get("where"), "")))],
+    context="regression",
     custom_columns=True))
 
 
 def _paired_compute(ctx: RowContext) -> None:
     first, second = (float(v) for v in ctx.row["visits"])
     dp = int(ctx.row.get("decimals", 1))
+    if ctx.mock:
+        for visit in (first, second):
+            ctx.add("n", None, "xx", variable="<parameter>", level=number_text(visit))
+            for stat in ("mean", "se"):
+                ctx.add(stat, None, decimals_fmt(dp), variable="<parameter>", level=number_text(visit))
+        for stat, fmt in (("pvalue", "p.xxx"), ("auc", "xx.xxx")):
+            ctx.add(stat, None, fmt, variable="<parameter>", level="change")
+        return
     value = ctx.row.get("value", "AVAL")
     for paramcd, part in ctx.data.groupby("PARAMCD", sort=True):
         wide = part.pivot_table(index=SUBJECT, columns="AVISITN", values=value, aggfunc="first")
