@@ -146,5 +146,11 @@ def paginate(layout: Layout, cells: list[list[str]], geometry: Geometry, footnot
         pages[-1].append(k)
         used += height
     if used + geometry.footnote_lines > capacity and pages[-1]:
-        pages.append([])                    # footnotes on a page of their own
+        moved: list[int] = []               # the footnotes follow the last rows: carry rows over with them
+        while pages[-1] and (not moved or sum(heights[i] for i in moved) + geometry.footnote_lines > capacity // 2) \
+                and len(pages[-1]) > 1:
+            moved.insert(0, pages[-1].pop())
+            if sum(heights[i] for i in moved) + geometry.footnote_lines >= min(capacity // 3, capacity):
+                break
+        pages.append(moved)
     geometry.pages = pages
