@@ -113,3 +113,17 @@ def test_time_to_first_dermatologic_event(run):
     assert float(ard.loc[(ard["row_id"] == "TTDE") & (ard["stat_name"] == "pvalue"), "stat"].iloc[0]) == pytest.approx(p)
     km = _ard(run, "F14_2_KM")
     assert set(km.loc[km["stat_name"] == "n_at_risk", "group1_level"]) == set(ARMS)
+
+
+def test_the_readme_table_runs_on_the_pilot_in_under_20_lines(tmp_path):
+    readme = (MAPPINGS_DIR.parent / "README.md").read_text()
+    block = readme[readme.index("A new table is a few lines of YAML"):]
+    yaml_text = block[block.index("```yaml\n") + 8:block.index("```\n", block.index("```yaml\n") + 8)]
+    assert len(yaml_text.strip().splitlines()) < 20
+    path = tmp_path / "dm.yaml"
+    path.write_text(yaml_text)
+    assert main(["tlf", "--adam", str(pilot_dir() / "adam"), "--catalogue", str(path), "--out", str(tmp_path / "o")]) == 0
+    ard = pd.read_csv(tmp_path / "o" / "ard" / "DM1.csv", dtype=str, keep_default_na=False)
+    sex = ard[(ard["row_id"] == "SEX") & (ard["stat_name"] == "n") & (ard["group1_level"] == "Total")]
+    assert dict(zip(sex["variable_level"], sex["stat_fmt"], strict=True)) == {"F": "143", "M": "111", "U": "0",
+                                                                              "INTERSEX": "0"}
