@@ -124,14 +124,31 @@ def _best_reml_fit(model, start):
     return best, best_method, "" if agreed else "only one optimiser reached this maximum"
 
 
+def _single_fit(model):
+    """lbfgs, then powell from where it stopped (statsmodels' method list); convergence checked."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = model.fit(reml=True, method=["lbfgs", "powell"])
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            return None, "", f"no optimiser converged ({exc})"[:200]
+    if not (bool(getattr(fit, "converged", False)) and np.all(np.isfinite(np.asarray(fit.bse_fe)))):
+        return None, "", "lbfgs/powell did not converge"
+    return fit, "lbfgs, powell", ""
+
+
 def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJID", time: str = "MONTH",
-                          value: str = "AVAL", knot: float = 0.0) -> list[SlopeEstimate]:
+                          value: str = "AVAL", knot: float = 0.0, thorough: bool = False) -> list[SlopeEstimate]:
     """Piecewise linear mixed model per group (arm-specific covariance, REML): fixed intercept,
     slope before the knot (lead) and after it (post), random intercept and both slopes per subject
     (unstructured). Fitting each arm alone equals SAS RANDOM ... GROUP=arm with all fixed effects
     arm-specific. Every optimiser of statsmodels is tried from the default and from moment-based
     starting values; the converged fit with the largest REML log-likelihood is kept, and a group
-    where none converged is returned with NaN estimates, converged=False and the reason."""
+    where none converged is returned with NaN estimates, converged=False and the reason.
+    thorough=False keeps the single lbfgs-then-powell fit the calibrated simulator was tuned with
+    (its convergence is still checked); the TLF stage uses thorough=True."""
     import statsmodels.formula.api as smf
 
     out = []
@@ -141,11 +158,14 @@ def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJI
     for level, part in frame.groupby(group, sort=True):
         n_subjects = part[subject].nunique()
         model = smf.mixedlm(f"{value} ~ lead + post", part, groups=part[subject], re_formula="~ lead + post")
-        try:
-            start = _moment_start(model, part, subject, value)
-        except (ValueError, np.linalg.LinAlgError):
-            start = None
-        fit, method, note = _best_reml_fit(model, start)
+        if thorough:
+            try:
+                start = _moment_start(model, part, subject, value)
+            except (ValueError, np.linalg.LinAlgError):
+                start = None
+            fit, method, note = _best_reml_fit(model, start)
+        else:
+            fit, method, note = _single_fit(model)
         if fit is None:
             nan = math.nan
             out.append(SlopeEstimate(str(level), nan, nan, nan, nan, n_subjects, False, "", nan, note))
