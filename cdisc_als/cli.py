@@ -97,19 +97,17 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
           f"{target / 'adam'}")
-    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import render_shells, run_reconcile, run_tlf
 
     progress("computing ARD, rendering tables and reconciling with the published tables")
-    ards = run_tlf(out / "adam", out / "tlf", None)
-    render_outputs(ards, out / "tlf", None, adam=read_adam(out / "adam"))
-    render_figure_files(out / "adam", ards, out / "tlf", None)
-    render_outputs({}, out / "tlf", None, shell=True)
-    print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
+    tlf = run_tlf(out / "adam", out / "tlf", None, study)
+    render_shells(out / "tlf", None, study)
+    print(f"ARD: {', '.join(tlf.ards)} -> {target / 'tlf' / 'ard'}")
     if raw_dir.resolve() == SAMPLE_RAW_DIR.resolve() or args.reconcile:
-        table = run_reconcile(ards, out / "tlf", None)
+        table = run_reconcile(tlf.ards, out / "tlf", None, study)
         print(f"reconciliation with the published tables: {table['status'].value_counts().to_dict()} "
               f"-> {target / 'tlf' / 'reconciliation.csv'}")
-    print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {target / 'tlf'}")
+    print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
     from cdisc_als.tlf.index import write_index
 
     index = write_index(out, f"{study.study_id}: {study.title}")
@@ -199,23 +197,28 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tlf(args: argparse.Namespace) -> int:
-    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import render_shells, run_reconcile, run_tlf
 
+    out = Path(args.out)
     if args.shell:
-        render_outputs({}, Path(args.out), args.catalogue, shell=True)
-        print(f"mock shells -> {Path(args.out) / 'shells'}")
+        render_shells(out, args.catalogue, args.study)
+        print(f"mock shells -> {out / 'shells'}")
         return 0
     if not args.adam:
         raise ValueError("--adam is required unless --shell is given")
-    ards = run_tlf(Path(args.adam), Path(args.out), args.catalogue)
-    render_outputs(ards, Path(args.out), args.catalogue, adam=read_adam(Path(args.adam)))
-    render_figure_files(Path(args.adam), ards, Path(args.out), args.catalogue)
-    for output_id, ard in ards.items():
-        print(f"{output_id:6s} {len(ard):>6d} statistics -> {Path(args.out) / 'ard' / (output_id + '.csv')}")
-    table = run_reconcile(ards, Path(args.out), args.catalogue)
-    counts = table["status"].value_counts().to_dict()
-    print(f"reconciliation with the published tables: {counts} -> {Path(args.out) / 'reconciliation.csv'}")
-    return 1 if counts.get("differs") else 0
+    result = run_tlf(Path(args.adam), out, args.catalogue, args.study)
+    for output_id, ard in result.ards.items():
+        print(f"{output_id:10s} {len(ard):>6d} statistics -> {out / 'ard' / (output_id + '.csv')}")
+    print(f"{len(result.layouts)} outputs (RTF, HTML, XLSX, PNG) -> {out / 'tables'}, {out / 'figures'}")
+    for finding in result.findings:
+        print(finding.describe())
+    status = 1 if result.failed else 0
+    if args.reconcile:
+        table = run_reconcile(result.ards, out, args.catalogue, args.study)
+        counts = table["status"].value_counts().to_dict()
+        print(f"reconciliation with the published tables: {counts} -> {out / 'reconciliation.csv'}")
+        status = status or (1 if counts.get("differs") else 0)
+    return status
 
 
 def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:
@@ -319,15 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=_cmd_export)
 
     tlf = verbs.add_parser(
-        "tlf", help="ARD, tables (RTF/HTML/XLSX), mock shells and reconciliation of the output catalogue",
-        description="Compute every output of mappings/tlf/outputs.yaml from the ADaM XPT files of --adam as Analysis "
-                    "Results Data (<out>/ard/<output_id>.csv) and reconcile it with the published tables "
-                    "(<out>/reconciliation.csv: match, differs, known inconsistency, approximate); render tables/*.rtf, tables.html "
-                    "and tables.xlsx and figures/*.png; --shell renders the mock shells (placeholders, no data).")
+        "tlf", help="ARD, tables, listings and figures (RTF/HTML/XLSX/PNG) and mock shells of an output catalogue",
+        description="Check the output catalogue (default mappings/tlf/outputs.yaml) against the ADaM XPT files of "
+                    "--adam (a mistake ends with every problem listed and exit status 2), compute every table as "
+                    "Analysis Results Data (<out>/ard/<id>.csv), and render tables/<id>.rtf, tables/tables.html, "
+                    "tables/tables.xlsx and figures/<id>.png; tlf_findings.csv lists warnings and data findings. "
+                    "--shell renders the mock shells (placeholders, no data); --reconcile compares the sample "
+                    "study's ARD with the published tables. Exit status 1 when an output could not be produced.")
     tlf.add_argument("--adam", help="folder of ADaM .xpt files (not needed with --shell)")
     tlf.add_argument("--shell", action="store_true", help="render mock shells (placeholders, no data) only")
     tlf.add_argument("--out", required=True, help="output folder")
     tlf.add_argument("--catalogue", help="output catalogue YAML (default: mappings/tlf/outputs.yaml)")
+    tlf.add_argument("--study", help="study.yaml whose arms order the columns (default: mappings/study.yaml for the "
+                                     "default catalogue; for another catalogue the arms come from the data)")
+    tlf.add_argument("--reconcile", action="store_true",
+                     help="also reconcile the ARD with the sample study's published tables")
     tlf.set_defaults(func=_cmd_tlf)
     comp = verbs.add_parser(
         "compare", help="PROC COMPARE-style comparison of two datasets, two folders or two ARDs",

@@ -39,4 +39,4 @@ def test_index_renders_in_headless_chromium(run_output, tmp_path):
     dom = subprocess.run([browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", url],
                          capture_output=True, text=True, timeout=120, check=False).stdout
     assert dom.count("<table") >= 3 and "<tbody>" in dom and "Reconciliation with the published tables" in dom
-    assert "known inconsistency" in dom and "km_ttdeath.png" in dom
+    assert "known inconsistency" in dom and "f_km_os.png" in dom

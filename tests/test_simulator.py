@@ -120,6 +120,6 @@ def test_console_script_runs_on_the_embedded_sample(tmp_path):
     assert "0 errors" in done.stdout
     index = (tmp_path / "out" / "index.html").read_text()
     for target in ("sdtm/dm.xpt", "adam/adsl.xpt", "sdtm/define.xml", "validation/sdtm/validation.html",
-                   "tlf/tables/t1.rtf", "tlf/tables/l1.rtf", "tlf/figures/km_ttdeath.png", "tlf/reconciliation.csv"):
+                   "tlf/tables/t1.rtf", "tlf/tables/l1.rtf", "tlf/figures/f_km_os.png", "tlf/reconciliation.csv"):
         assert f"href='{target}'" in index, target
     assert "known inconsistency" in index

@@ -1,132 +1,153 @@
-"""Table layout from ARD: the rows and cells every renderer prints (and shells with placeholders).
-
-A layout is a title, column headers (one per arm, then difference and p), body rows (label, indent,
-cells) and footnotes. Renderers read layouts only; layouts read ARD only.
+"""The printed form of an output, from its ARD and catalogue entry only: title block (number, title,
+population), column headers with (N = n), body lines (label, indent, cells), footnotes. Every
+renderer (RTF, HTML, XLSX) prints layouts; a mock shell is the layout of a placeholder ARD.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
+
+from cdisc_als.tlf.ard import NOT_ESTIMABLE, TOTAL
+from cdisc_als.tlf.filters import condition_columns, number_text, to_condition
+from cdisc_als.tlf.rows import LayoutContext, LayoutLine, load_row_types
 
 
 @dataclass
 class Layout:
     output_id: str
     title: str
-    columns: list[str]
-    rows: list[tuple[str, int, list[str]]] = field(default_factory=list)   # (label, indent, cells)
+    columns: list[str]                       # headers of the columns after the label column
+    rows: list[LayoutLine] = field(default_factory=list)
     footnotes: list[str] = field(default_factory=list)
+    number: str = ""
+    population: str = ""
+    kind: str = "table"                      # table, listing or figure
+    label_header: str = ""
+    numeric: list[bool] = field(default_factory=list)   # per column: align numbers on the decimal point
+    image: bytes | None = None               # PNG of a figure
+    image_size: tuple[float, float] = (0.0, 0.0)   # inches
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number} {self.title}".strip() if self.number else self.title
 
 
-def _get(ard: pd.DataFrame, row_id: str, stat: str, arm: str = "", variable: str | None = None,
-         level: str | None = None) -> str:
-    sel = (ard["row_id"] == row_id) & (ard["stat_name"] == stat) & (ard["group1_level"] == arm)
-    if variable is not None:
-        sel &= ard["variable"] == variable
-    if level is not None:
-        sel &= ard["variable_level"] == level
-    hit = ard.loc[sel, "stat_fmt"]
-    return "" if hit.empty else str(hit.iloc[0])
+def population_text(output: dict[str, Any], data=None) -> str:
+    """The population line: `population_label`, else the label of a single population flag ('Y')
+    without its trailing 'Flag' ('Intent-To-Treat Population')."""
+    if output.get("population_label"):
+        return str(output["population_label"])
+    cond = to_condition(output.get("population"), "")
+    flags = sorted(condition_columns(cond))
+    if data is None or len(flags) != 1 or not cond or cond.get("equals") != "Y":
+        return ""
+    label = data.label(output["dataset"], flags[0])
+    return label[:-5].strip() if label.lower().endswith(" flag") else label
 
 
-def _placeholder(dp: int) -> str:
-    return "xx" + ("." + "x" * dp if dp else "")
+def _header(ard: pd.DataFrame, column: str, shell: bool) -> str:
+    if shell:
+        return f"{column}\n(N = xx)"
+    hit = ard[(ard["row_id"] == "POPULATION") & (ard["stat_name"] == "N") & (ard["group1_level"] == column)]
+    return f"{column}\n(N = {hit['stat_fmt'].iloc[0]})" if len(hit) else column
 
 
-def build_layout(output: dict, ard: pd.DataFrame | None) -> Layout:
-    """The printed table of a catalogue output; ard=None gives the mock shell (placeholders, no data)."""
-    arms = output.get("arms", [])
-    shell = ard is None
-    counts = {arm: "" for arm in arms}
-    if not shell and (ard["stat_name"] == "N").any():
-        for arm in arms:
-            n = ard.loc[(ard["group1_level"] == arm) & (ard["stat_name"] == "N"), "stat_fmt"]
-            counts[arm] = f" (N = {n.iloc[0]})" if len(n) else ""
-    columns = [f"{arm}{'' if shell else counts[arm]}" for arm in arms]
-    has_diff = any(r["type"] == "continuous" for r in output["rows"]) and output["id"] != "T1"
-    columns += (["Difference (SE, 95% CI)"] if has_diff else []) + ["p"]
-    if output.get("columns"):
-        columns = list(output["columns"])
-    layout = Layout(output["id"], output["title"], columns, footnotes=list(output.get("footnotes", [])))
-    for spec in output["rows"]:
-        label, kind, rid = spec.get("label", spec["id"]), spec["type"], spec["id"]
-        if kind == "continuous":
-            dp = spec.get("dp", 1)
-            if shell:
-                cells = [f"{_placeholder(dp)} ({_placeholder(dp)})" for _ in arms]
-                diff = f"{_placeholder(2)} ({_placeholder(2)}, {_placeholder(2)} to {_placeholder(2)})"
-                p = "x.xxx"
-            else:
-                cells = [f"{_get(ard, rid, 'mean', a)} ({_get(ard, rid, 'sd', a)})" for a in arms]
-                if has_diff:
-                    cells = [f"{_get(ard, rid, 'n', a)}, {c}" for a, c in zip(arms, cells, strict=True)]
-                diff = (f"{_get(ard, rid, 'diff')} ({_get(ard, rid, 'se')}, {_get(ard, rid, 'lcl')} to "
-                        f"{_get(ard, rid, 'ucl')})")
-                p = _get(ard, rid, "pvalue")
-            layout.rows.append((label, 0, cells + ([diff] if has_diff else []) + [p]))
-        elif kind in ("categorical", "responder"):
-            levels = spec.get("levels") or [spec["level"]]
-            p = "x.xxx" if shell else _get(ard, rid, "pvalue")
-            for k, level in enumerate(levels):
-                cells = ["xx (xx%)" if shell else f"{_get(ard, rid, 'n', a, level=level)} "
-                         f"({_get(ard, rid, 'pct', a, level=level)}%)" for a in arms]
-                text = label if len(levels) == 1 else (f"{label}: {level}")
-                layout.rows.append((text, 0, cells + ([""] if has_diff else []) + [p if k == 0 else ""]))
-        elif kind == "ae_incidence":
-            _ae_rows(layout, spec, ard, arms, shell)
-        elif kind == "paired":
-            _paired_rows(layout, spec, ard, shell)
-        elif kind == "regression":
-            for group in ("good responders", "poor responders"):
-                if shell:
-                    cells = ["xx", "x.xxx", "x.xxx", "x.xxx"]
-                else:
-                    var = f"{spec['y']}~{spec['x']}"
-                    cells = [_get(ard, rid, s, variable=var, level=group) for s in ("n", "estimate", "r2", "pvalue")]
-                layout.rows.append((f"{label}: {group}", 0, cells))
-        elif kind == "mixed_model":
-            cells = (["x.xx (x.xx)" for _ in arms] + ["x.xxx"]) if shell else \
-                [f"{_get(ard, rid, 'estimate', a)} ({_get(ard, rid, 'se', a)})" for a in arms] + [_get(ard, rid, "pvalue")]
-            layout.rows.append((label, 0, cells))
-        elif kind == "km":
-            cells = ["xx (xx)" if shell else f"{_get(ard, rid, 'rmst', a)} ({_get(ard, rid, 'rmst_se', a)})"
-                     for a in arms]
-            p = "x.xxx" if shell else _get(ard, rid, "pvalue")
-            layout.rows.append((label, 0, cells + [p]))
+def _automatic_notes(ard: pd.DataFrame) -> list[str]:
+    notes = []
+    approximate = ard.loc[(ard["stat_name"] == "method") & ard["warning"].astype(str).str.contains("approximation"),
+                          "warning"]
+    notes += sorted(set(approximate.astype(str)))
+    if (ard["stat_fmt"] == NOT_ESTIMABLE).any():
+        notes.append("NE: not estimable (the ARD's warning column gives the reason).")
+    errors = ard.loc[ard["error"].astype(str) != "", "error"]
+    notes += [f"Not computed: {e}" for e in sorted(set(errors.astype(str)))]
+    return notes
+
+
+def build_layout(output: dict[str, Any], ard: pd.DataFrame, data=None, shell: bool = False) -> Layout:
+    """The printed table of a catalogue table output from its ARD."""
+    types = load_row_types()
+    rows = output["rows"]
+    custom = types[rows[0]["type"]].custom_columns
+    arm_columns = list(dict.fromkeys(ard.loc[(ard["row_id"] == "POPULATION") & (ard["stat_name"] == "N"),
+                                             "group1_level"]))
+    n_arms = len([c for c in arm_columns if c != TOTAL])
+    difference = bool(output.get("difference")) and n_arms == 2
+    test = bool(output.get("test_column", n_arms >= 2))
+    if custom:
+        headers = list(output["columns"])
+    else:
+        headers = [_header(ard, c, shell) for c in arm_columns]
+        headers += [str(output.get("difference_label", "Difference\n(SE, 95% CI)"))] if difference else []
+        headers += [str(output.get("test_label", "p-value"))] if test else []
+    layout = Layout(output["id"], str(output["title"]), headers, number=str(output.get("number", "")),
+                    population=population_text(output, data))
+    dataset = output["dataset"]
+    for row in rows:
+        part = ard[ard["row_id"] == row["id"]]
+        kind = types[row["type"]]
+        lay = LayoutContext(output, row, part, arm_columns, difference, test, data, row.get("dataset", dataset))
+        if row.get("subgroup"):
+            var = row["subgroup"]
+            levels = part[(part["stat_name"] == "label") & (part["group2"] == var)]
+            lay.line(lay.label, 0, [""] * len(arm_columns), group=True)
+            for level, label in zip(levels["group2_level"], levels["stat"], strict=True):
+                sub = LayoutContext(output, row, part, arm_columns, difference, test, data, lay.dataset,
+                                    group2_level=str(level), label=str(label), indent=1)
+                kind.layout(sub)
+                lay.lines += sub.lines
+        else:
+            kind.layout(lay)
+        layout.rows += lay.lines
+    layout.numeric = [True] * len(headers)
+    layout.footnotes = [str(f) for f in output.get("footnotes", [])] + ([] if shell else _automatic_notes(ard))
     return layout
 
 
-def _paired_rows(layout: Layout, spec: dict, ard: pd.DataFrame | None, shell: bool) -> None:
-    if shell:
-        layout.rows.append(("<parameter>", 0, ["xx", "xx.x (xx.x)", "xx.x (xx.x)", "x.xxx", "x.xxx"]))
-        return
-    rid = spec["id"]
-    first, second = spec["visits"]
-    for paramcd in dict.fromkeys(ard.loc[ard["row_id"] == rid, "variable"]):
-        def at(stat: str, level: str, code: str = paramcd) -> str:
-            return _get(ard, rid, stat, variable=code, level=level)
-        v1, v2 = f"V_FIRST={first:g}", f"V_SECOND={second:g}"
-        layout.rows.append((paramcd, 0, [at("n", v1), f"{at('mean', v1)} ({at('se', v1)})",
-                                         f"{at('mean', v2)} ({at('se', v2)})", at("pvalue", "change"),
-                                         at("auc", "change")]))
+def listing_layout(output: dict[str, Any], data) -> Layout:
+    """A listing of any dataset: the population's records filtered by `where`, sorted by `sort`, one
+    line per record with the `columns` (variable or {variable, label}); numeric dates (SAS date
+    format, or a name ending in DT) print as ISO dates."""
+    from cdisc_als.tlf.engine import population_subjects
+
+    columns = [c if isinstance(c, dict) else {"variable": c} for c in output["columns"]]
+    names = [c["variable"] for c in columns]
+    frame = data.frame(output["dataset"], [*names, *output.get("sort", [])])
+    if output.get("population"):
+        treatment = output.get("treatment", "")
+        subjects = population_subjects(dict(output, treatment=treatment or "USUBJID"), data)
+        frame = frame[frame["USUBJID"].isin(subjects["USUBJID"])]
+    frame = _apply_where(frame, output)
+    if output.get("sort"):
+        frame = frame.sort_values(list(output["sort"]), kind="stable")
+    formats = data.adam[output["dataset"]].attrs.get("formats", {})
+    rendered = {name: _listing_text(frame[name], name, formats.get(name, "")) for name in names}
+    lines = [LayoutLine(rendered[names[0]].iloc[k], 0, [rendered[n].iloc[k] for n in names[1:]])
+             for k in range(len(frame))]
+    headers = [str(c.get("label") or data.label(output["dataset"], c["variable"])) for c in columns]
+    layout = Layout(output["id"], str(output["title"]), headers[1:], lines, [str(f) for f in output.get("footnotes", [])],
+                    number=str(output.get("number", "")), population=population_text(output, data), kind="listing",
+                    label_header=headers[0])
+    layout.numeric = [False] * len(headers[1:])
+    if not lines:
+        layout.rows = [LayoutLine("No records.", 0, [""] * len(headers[1:]))]
+    return layout
 
 
-def _ae_rows(layout: Layout, spec: dict, ard: pd.DataFrame | None, arms: list[str], shell: bool) -> None:
-    rid, label = spec["id"], spec.get("label", spec["id"])
+def _apply_where(frame: pd.DataFrame, output: dict[str, Any]) -> pd.DataFrame:
+    from cdisc_als.tlf.filters import apply_filter
 
-    def cell(arm: str, variable: str, level: str) -> str:
-        if shell:
-            return "xx; xx (xx%)"
-        return (f"{_get(ard, rid, 'events', arm, variable, level)}; {_get(ard, rid, 'n', arm, variable, level)} "
-                f"({_get(ard, rid, 'pct', arm, variable, level)}%)")
+    return apply_filter(frame, to_condition(output.get("where"), f"output {output['id']}: where"))
 
-    p = "x.xxx" if shell else _get(ard, rid, "pvalue", variable=rid)
-    layout.rows.append((label, 0, [cell(a, rid, "") for a in arms] + [p]))
-    if shell or not spec.get("by_term", True):
-        return
-    terms = ard[(ard["row_id"] == rid) & ard["variable"].isin(["AEBODSYS", "AEDECOD"]) & (ard["stat_name"] == "n")]
-    for (variable, level), _ in terms.groupby(["variable", "variable_level"], sort=False):
-        text = level.split(" / ")[-1]
-        layout.rows.append((text, 1 if variable == "AEBODSYS" else 2, [cell(a, variable, level) for a in arms] + [""]))
+
+EPOCH = pd.Timestamp("1960-01-01")
+
+
+def _listing_text(values: pd.Series, name: str, fmt: str) -> pd.Series:
+    is_date = values.dtype.kind in "fi" and ((fmt or "").upper().startswith(("DATE", "YYMMDD", "E8601DA")) or name.endswith("DT"))
+    if is_date:
+        return values.map(lambda v: "" if pd.isna(v) else (EPOCH + pd.Timedelta(days=float(v))).strftime("%Y-%m-%d"))
+    return values.map(number_text).str.strip()
