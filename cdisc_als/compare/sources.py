@@ -73,7 +73,9 @@ def read_datasetjson(path: str | Path) -> ComparableDataset:
     from cdisc_als.export.datasetjson import read_dataset_json
 
     frame, meta = read_dataset_json(path)
-    attrs = {c.name: VariableAttrs(CHAR if c.data_type in ("string", "date", "datetime", "time", "URI") else NUM,
+    # a SAS date (dataType date, targetDataType integer) is read back as a number, as in the XPT
+    attrs = {c.name: VariableAttrs(CHAR if c.data_type in ("string", "date", "datetime", "time", "URI", "decimal")
+                                   and not c.target_data_type else NUM,
                                    c.length, c.label, c.display_format or "") for c in meta.columns}
     return ComparableDataset(frame, meta.name, meta.label, attrs)
 
