@@ -33,6 +33,9 @@ def write_index(out: Path, title: str) -> Path:
         if (out / folder).is_dir():
             extras = [p for p in (out / folder / "define.xml", out / folder / "define.html") if p.exists()]
             parts.append(f"<h2>{name}</h2>{_datasets(out, folder)}<p>" + " | ".join(_link(out, p) for p in extras) + "</p>")
+    guides = sorted((out / "guides").glob("*.*"))
+    if guides:
+        parts.append("<h2>Reviewer's guides</h2><p>" + " | ".join(_link(out, p) for p in guides) + "</p>")
     validation = sorted((out / "validation").glob("*/validation.html"))
     if validation:
         parts.append("<h2>Validation</h2><ul>" + "".join(f"<li>{_link(out, p)}</li>" for p in validation) + "</ul>")
