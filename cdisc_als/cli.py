@@ -80,10 +80,10 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
-    validation_errors = 0
+    validation_errors, validation = 0, {}
     for stage in ("sdtm", "adam"):
         progress(f"validating {stage.upper()}")
-        result = validate_folder(out / stage, metadata, study.study_id)
+        result = validation[stage] = validate_folder(out / stage, metadata, study.study_id)
         report = out / "validation" / stage
         report.mkdir(parents=True, exist_ok=True)
         write_xlsx(result, report / "validation.xlsx")
@@ -97,6 +97,11 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
           f"{target / 'adam'}")
+    from cdisc_als.guides import write_guides
+
+    progress("writing the reviewer's guides (cSDRG, ADRG)")
+    guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
+    print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
     from cdisc_als.tlf.run import render_shells, run_reconcile, run_tlf
 
     progress("computing ARD, rendering tables and reconciling with the published tables")

@@ -23,24 +23,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import Field, StringConstraints, ValidationError, model_validator
 
 from cdisc_als.resources import mappings_dir
-
-NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,7}$"           # SAS/XPT v5 variable name
-CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_\-]{0,19}$"     # ARMCD and other short codes (SDTMIG: <= 20 characters)
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"                # no control characters (they break XML, RTF and XLSX)
-
-PATTERN_TEXT = {
-    NAME_PATTERN: "must be a SAS name: an upper-case letter, then up to 7 upper-case letters, digits or _",
-    CODE_PATTERN: "must be a code of up to 20 upper-case letters, digits, _ or -",
-    PRINTABLE: "must not contain control characters (tab, line feed, NUL, \\x01-\\x1f)",
-}
-
-Text = Annotated[str, StringConstraints(pattern=PRINTABLE, max_length=200)]
-Label = Annotated[str, StringConstraints(pattern=PRINTABLE, min_length=1, max_length=200)]
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+from cdisc_als.spec_base import PATTERN_TEXT, Code, Label, Name, Text
+from cdisc_als.spec_base import SpecModel as _Spec
+from cdisc_als.study_design import TrialDesign, design_problems
 
 
 class StudyConfigError(ValueError):
@@ -58,10 +46,6 @@ class MissingItemRule(enum.StrEnum):
 
     ANY_MISSING_TOTAL_MISSING = "any_missing_total_missing"   # total missing if any of the 12 items is missing
     PRORATE_ONE = "prorate_one"                               # one missing item imputed by the mean of the other 11
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Arm(_Spec):
@@ -190,6 +174,7 @@ class Study(_Spec):
     survival: Survival
     analysis: Analysis = Analysis()
     plausible_dates: PlausibleDates = PlausibleDates()
+    trial_design: TrialDesign | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
@@ -308,6 +293,8 @@ def _cross_problems(study: Study) -> list[str]:
     if not study.plausible_dates.earliest < study.survival.cutoff_date <= latest:
         problems.append(f"survival.cutoff_date: {study.survival.cutoff_date} must lie in the plausible date range "
                         f"{study.plausible_dates.earliest} to {latest}")
+    problems += design_problems(study.trial_design, [a.armcd for a in study.arms], [v.visit for v in study.visits],
+                                [e.epoch for e in study.epochs])
     try:
         study.usubjid(study.site_ids[0], "001")
     except (KeyError, IndexError, ValueError) as exc:

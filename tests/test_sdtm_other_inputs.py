@@ -67,6 +67,7 @@ def _second_layout(tmp_path: Path) -> tuple[Path, Path, Path]:
     study = study.replace("study_id: ALSMSC2", "study_id: NEXT01").replace("VISIT 1,", "SCREENING,")
     study = study.replace("VISIT 5,", "BASELINE,").replace("VISIT 9,", "MONTH 4,").replace("origin_visit: VISIT 1",
                                                                                           "origin_visit: SCREENING")
+    study = study.replace("{visit: VISIT 5}", "{visit: BASELINE}")
     (tmp_path / "study.yaml").write_text(study)
     (mappings / "raw" / "tables.yaml").write_text("""
 subject_table: patients

@@ -1,9 +1,13 @@
-"""CDISC Dataset-JSON 1.1: write a data frame with its variable metadata, and read it back.
+"""CDISC Dataset-JSON 1.1: write a data frame with its variable metadata (as JSON and as NDJSON), and
+read the JSON form back.
 
 Top level: datasetJSONCreationDateTime, datasetJSONVersion, fileOID, originator, sourceSystem,
-studyOID, metaDataVersionOID, itemGroupOID, records, name, label, columns and rows. Each column has
-itemOID, name, label, dataType (string, integer, double, ...), optional length and keySequence;
-rows are arrays in column order with null for missing values.
+studyOID, metaDataVersionOID, metaDataRef, itemGroupOID, records, name, label, columns and rows. Each
+column has itemOID, name, label, dataType (string, integer, float, date, ...), optional targetDataType,
+length, displayFormat and keySequence; rows are arrays in column order with null for missing values.
+Integers are JSON integers; a SAS date (dataType date, targetDataType integer) is an ISO 8601 date
+string. The NDJSON form (.ndjson) has the same content: line 1 the metadata object (everything but
+rows), then one JSON array per row.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from cdisc_als.io import atomic_write_text
 
 VERSION = "1.1.0"
 FIXED_CREATED = "2000-01-01T00:00:00"
+SAS_EPOCH = pd.Timestamp("1960-01-01")
 
 
 @dataclass
@@ -31,6 +36,8 @@ class ColumnMeta:
     length: int | None = None
     display_format: str | None = None
     key_sequence: int | None = None
+    target_data_type: str | None = None
+    item_oid: str | None = None
 
 
 @dataclass
@@ -63,27 +70,31 @@ def infer_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None,
     return out
 
 
-def _cell(value: object, data_type: str) -> object:
+def _cell(value: object, column: ColumnMeta) -> object:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
         return None
-    if data_type == "string":
+    if column.target_data_type == "integer" and column.data_type in ("date", "datetime"):
+        moment = SAS_EPOCH + (pd.Timedelta(days=float(value)) if column.data_type == "date"
+                              else pd.Timedelta(seconds=float(value)))
+        return moment.strftime("%Y-%m-%d" if column.data_type == "date" else "%Y-%m-%dT%H:%M:%S")
+    if column.data_type in ("string", "date", "datetime", "time", "URI", "decimal"):
         text = str(value)
         return text if text != "" else None
-    if data_type == "integer":
+    if column.data_type == "integer":
         return int(value)
     return float(value)
 
 
-def write_dataset_json(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta, study_oid: str = "",
-                       created: str = FIXED_CREATED) -> None:
-    """Write frame as Dataset-JSON 1.1 (atomically; fixed creation time so reruns are identical)."""
-    types = [c.data_type for c in meta.columns]
-    rows = [[_cell(v, t) for v, t in zip(row, types, strict=True)]
+def _document(frame: pd.DataFrame, meta: DatasetMeta, study_oid: str, created: str,
+              metadata_version_oid: str, metadata_ref: str | None) -> tuple[dict, list[list]]:
+    rows = [[_cell(v, c) for v, c in zip(row, meta.columns, strict=True)]
             for row in frame[[c.name for c in meta.columns]].itertuples(index=False, name=None)]
     columns = []
     for col in meta.columns:
-        entry: dict[str, object] = {"itemOID": f"IT.{meta.name}.{col.name}", "name": col.name, "label": col.label,
-                                    "dataType": col.data_type}
+        entry: dict[str, object] = {"itemOID": col.item_oid or f"IT.{meta.name}.{col.name}", "name": col.name,
+                                    "label": col.label, "dataType": col.data_type}
+        if col.target_data_type:
+            entry["targetDataType"] = col.target_data_type
         if col.length is not None:
             entry["length"] = col.length
         if col.display_format:
@@ -91,14 +102,35 @@ def write_dataset_json(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta,
         if col.key_sequence is not None:
             entry["keySequence"] = col.key_sequence
         columns.append(entry)
-    doc = {
-        "datasetJSONCreationDateTime": created, "datasetJSONVersion": VERSION,
-        "fileOID": f"cdisc_als.{meta.name}", "originator": "cdisc_als",
-        "sourceSystem": {"name": "cdisc_als", "version": __version__},
-        "studyOID": study_oid, "metaDataVersionOID": "MDV.1", "itemGroupOID": f"IG.{meta.name}",
-        "records": len(rows), "name": meta.name, "label": meta.label, "columns": columns, "rows": rows,
-    }
+    doc = {"datasetJSONCreationDateTime": created, "datasetJSONVersion": VERSION,
+           "fileOID": f"{study_oid or 'cdisc_als'}.{meta.name}", "originator": "cdisc_als",
+           "sourceSystem": {"name": "cdisc_als", "version": __version__},
+           "studyOID": study_oid, "metaDataVersionOID": metadata_version_oid}
+    if metadata_ref:
+        doc["metaDataRef"] = metadata_ref
+    doc.update({"itemGroupOID": f"IG.{meta.name}", "records": len(rows), "name": meta.name, "label": meta.label,
+                "columns": columns})
+    return doc, rows
+
+
+def write_dataset_json(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta, study_oid: str = "",
+                       created: str = FIXED_CREATED, metadata_version_oid: str = "",
+                       metadata_ref: str | None = None) -> None:
+    """Write frame as Dataset-JSON 1.1 (atomically; the creation time is the caller's, fixed by default so
+    reruns are identical)."""
+    doc, rows = _document(frame, meta, study_oid, created, metadata_version_oid, metadata_ref)
+    doc["rows"] = rows
     atomic_write_text(path, json.dumps(doc, ensure_ascii=True, separators=(",", ":")) + "\n")
+
+
+def write_dataset_ndjson(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta, study_oid: str = "",
+                         created: str = FIXED_CREATED, metadata_version_oid: str = "",
+                         metadata_ref: str | None = None) -> None:
+    """Write frame as Dataset-JSON 1.1 NDJSON: the metadata object on line 1, one row array per line."""
+    doc, rows = _document(frame, meta, study_oid, created, metadata_version_oid, metadata_ref)
+    lines = [json.dumps(doc, ensure_ascii=True, separators=(",", ":"))]
+    lines += [json.dumps(row, ensure_ascii=True, separators=(",", ":")) for row in rows]
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def read_dataset_json(path: str | Path) -> tuple[pd.DataFrame, DatasetMeta]:
@@ -108,10 +140,15 @@ def read_dataset_json(path: str | Path) -> tuple[pd.DataFrame, DatasetMeta]:
         if key not in doc:
             raise ValueError(f"{path}: not Dataset-JSON (no '{key}')")
     columns = [ColumnMeta(c["name"], c.get("label", ""), c.get("dataType", "string"), c.get("length"),
-                          c.get("displayFormat"), c.get("keySequence")) for c in doc["columns"]]
+                          c.get("displayFormat"), c.get("keySequence"), c.get("targetDataType"), c.get("itemOID"))
+               for c in doc["columns"]]
     frame = pd.DataFrame(doc["rows"], columns=[c.name for c in columns])
     for col in columns:
-        if col.data_type in ("string", "date", "datetime", "time", "URI"):
+        if col.target_data_type == "integer" and col.data_type in ("date", "datetime"):
+            moments = pd.to_datetime(frame[col.name], errors="coerce")
+            scale = 86400.0 if col.data_type == "date" else 1.0
+            frame[col.name] = ((moments - SAS_EPOCH).dt.total_seconds() / scale).astype("float64")
+        elif col.data_type in ("string", "date", "datetime", "time", "URI", "decimal"):
             frame[col.name] = frame[col.name].astype(object).where(frame[col.name].notna(), "").astype(str)
         elif col.data_type == "integer":
             frame[col.name] = pd.array(frame[col.name], dtype="Int64").astype("float64")

@@ -1,9 +1,14 @@
-"""Define-XML 2.1 (and a readable HTML rendering) generated from the metadata and the XPT files.
+"""Define-XML 2.1 (define.xml, its stylesheet define2-1.xsl and a readable define.html) from the metadata,
+the derivation texts and the XPT files of a folder.
 
 Datasets and variables come from the metadata layer, restricted to what the XPT files of the folder
-hold; lengths are the files' lengths; codelists carry their C-codes with sponsor extensions
-marked (def:ExtendedValue); value-level metadata describe QS/LB/RE results by test code and ADaM
-AVAL by parameter; every derived variable points to a MethodDef; def:leaf references the XPT file.
+hold; lengths, data types and display formats are the files' (export/columns.py, shared with
+Dataset-JSON). Every derived variable points to a MethodDef whose text is mappings/metadata/
+derivations.csv (ADaM parameters: the `derivation` of parameters.csv); comments of that file become
+CommentDefs on datasets and variables; predecessor variables name their source. Value-level metadata
+describe every QS/LB/RE result by test code and every ADaM AVAL by parameter (PARAMCD), each with its
+where clause, label, data type and method. The ADaM define carries Analysis Results Metadata
+(export/define_arm.py). CreationDateTime is the run time, or SOURCE_DATE_EPOCH when set.
 """
 
 from __future__ import annotations
@@ -11,26 +16,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyreadstat
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cdisc_als import __version__
+from cdisc_als.export.columns import (
+    Column,
+    dataset_columns,
+    item_oid,
+    metadata_version_oid,
+    read_xpt,
+    study_oid,
+)
 from cdisc_als.io import atomic_write_text
 from cdisc_als.metadata import Metadata
+from cdisc_als.metadata.derivations import Derivations, load_derivations
+from cdisc_als.outputs import run_timestamp
 from cdisc_als.resources import TEMPLATES_DIR
 from cdisc_als.study import Study
+from cdisc_als.study_design import ADAM_CT, CDISC_CT
 
-FIXED_CREATED = "2000-01-01T00:00:00"
-VALUE_LEVEL = {"QS": ("QSTESTCD", ["QSSTRESN", "QSORRES"]), "LB": ("LBTESTCD", ["LBSTRESN"]),
-               "RE": ("RETESTCD", ["RESTRESN"]), "ADQS": ("PARAMCD", ["AVAL"]), "ADRE": ("PARAMCD", ["AVAL"]),
-               "ADLB": ("PARAMCD", ["AVAL"]), "ADTTE": ("PARAMCD", ["AVAL"])}
-METHODS = {
-    "--SEQ": "Sequential number of the records of a subject after sorting by the domain keys.",
-    "--DY": "Date of the record minus DM.RFSTDTC, plus 1 on or after RFSTDTC (no day 0).",
-    "EPOCH": "Epoch of the subject's latest visit on or before the record's date (study.yaml visit epochs).",
-    "--LOBXFL": "Y on the last non-missing record on or before DM.RFSTDTC per subject and test.",
-    "RFSTDTC": "Date of VISIT 5 (baseline); randomization date for subjects who left before V5.",
-}
+STYLESHEET = "define2-1.xsl"
+VALUE_LEVEL = {"QS": ("QSTESTCD", "QSTEST", ["QSORRES", "QSSTRESC", "QSSTRESN"]),
+               "LB": ("LBTESTCD", "LBTEST", ["LBORRES", "LBSTRESC", "LBSTRESN"]),
+               "RE": ("RETESTCD", "RETEST", ["REORRES", "RESTRESC", "RESTRESN"])}
+ADAM_VALUE_LEVEL = ("PARAMCD", "PARAM", ["AVAL"])
 
 
 @dataclass(frozen=True)
@@ -38,104 +48,197 @@ class StandardInfo:
     name: str
     version: str
     ct_set: str
-    ct_version: str
+    ct_terminology: str       # the name of its CT in the study spec's trial_design.terminologies
+    ct_default: str           # the CT version when the study spec gives none
     purpose: str
 
 
-SDTM = StandardInfo("SDTMIG", "3.4", "SDTM", "2025-03-28", "Tabulation")
-ADAM = StandardInfo("ADaMIG", "1.3", "ADaM", "2025-09-26", "Analysis")
+SDTM = StandardInfo("SDTMIG", "3.4", "SDTM", CDISC_CT, "2025-03-28", "Tabulation")
+ADAM = StandardInfo("ADaMIG", "1.3", "ADaM", ADAM_CT, "2025-09-26", "Analysis")
 
 
-def _method_text(dataset: str, variable: str) -> str:
-    generic = "--" + variable[2:] if len(variable) > 2 and variable[:2] == dataset[:2] else variable
-    text = METHODS.get(generic) or METHODS.get(variable)
-    if text:
-        return text
-    if dataset.startswith("AD"):
-        return f"Derived by cdisc_als ({dataset.lower()}): see the derivation docstrings of cdisc_als/adam."
-    return f"Derived by the mapping spec mappings/sdtm/{dataset}.yaml."
+def creation_datetime() -> str:
+    """ODM CreationDateTime: the run time, or SOURCE_DATE_EPOCH (reproducible builds), in UTC."""
+    return run_timestamp().strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _data_type(kind: str, values) -> str:
-    if kind == "Char":
-        return "text"
-    finite = [v for v in values if v == v]
-    return "integer" if all(float(v).is_integer() for v in finite) else "float"
+def ct_version(study: Study, standard: StandardInfo) -> str:
+    design = study.trial_design
+    return (design.version(standard.ct_terminology) if design else "") or standard.ct_default
 
 
-def build_context(folder: Path, study: Study, metadata: Metadata, standard: StandardInfo) -> dict:
-    datasets, items, value_lists, where_clauses, methods, used_codelists = [], [], [], [], [], set()
-    for path in sorted(folder.glob("*.xpt")):
+class _Builder:
+    """Collects the parts of one define.xml while the datasets are read."""
+
+    def __init__(self, study: Study, metadata: Metadata, derivations: Derivations, standard: StandardInfo):
+        self.study, self.metadata, self.derivations, self.standard = study, metadata, derivations, standard
+        self.items: list[dict] = []
+        self.methods: dict[str, dict] = {}
+        self.comments: dict[str, dict] = {}
+        self.value_lists: list[dict] = []
+        self.where_clauses: dict[str, dict] = {}
+        self.codelists: set[str] = set()
+        self.missing: list[str] = []
+
+    def method(self, oid: str, name: str, text: str, where: str) -> str:
+        if not text:
+            self.missing.append(where)
+            text = "No derivation text is given in mappings/metadata/derivations.csv."
+        self.methods.setdefault(oid, {"oid": oid, "name": name, "text": text})
+        return oid
+
+    def comment(self, oid: str, text: str) -> str | None:
+        if not text:
+            return None
+        self.comments.setdefault(oid, {"oid": oid, "text": text})
+        return oid
+
+    def where_clause(self, dataset: str, conditions: list[tuple[str, str]]) -> str:
+        """OID of a where clause (each condition variable EQ value, all of them true)."""
+        oid = "WC." + dataset + "." + ".".join(f"{var}.{value}" for var, value in conditions).replace(" ", "_")
+        self.where_clauses.setdefault(oid, {"oid": oid, "checks": [{"item_oid": item_oid(dataset, var), "value": value}
+                                                                   for var, value in conditions],
+                                             "text": " and ".join(f"{var} = {value}" for var, value in conditions)})
+        return oid
+
+    def dataset(self, path: Path) -> dict | None:
         name = path.stem.upper()
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        if meta_name not in metadata.datasets:
-            continue
-        dmeta = metadata.dataset(meta_name)
-        if (standard is ADAM) != dmeta.standard.startswith("ADaM"):
-            continue
-        frame, info = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-        formats = info.original_variable_types or {}
-        variables = []
-        for col in info.column_names:
-            try:
-                var = dmeta.variable(col)
-            except KeyError:
-                continue
-            oid = f"IT.{name}.{col}"
-            method = f"MT.{name}.{col}" if var.origin == "Derived" else None
-            text = _method_text(name, col) if method else None
-            if method:
-                methods.append({"oid": method, "name": f"Algorithm for {name}.{col}", "text": text})
-            value_list = None
-            test_var, targets = VALUE_LEVEL.get(name, (None, []))
-            if col in targets and test_var in frame.columns:
-                value_list = f"VL.{name}.{col}"
-                vl_items = []
-                for test in sorted({t for t in frame[test_var].dropna().astype(str) if t}):
-                    wc = f"WC.{name}.{test_var}.{test}"
-                    if wc not in {w["oid"] for w in where_clauses}:
-                        where_clauses.append({"oid": wc, "item_oid": f"IT.{name}.{test_var}", "value": test})
-                    vl_oid = f"{oid}.{test}"
-                    rows = frame.loc[frame[test_var] == test, col]
-                    kind = "Num" if var.type == "Num" else "Char"
-                    items.append({"oid": vl_oid, "name": col, "label": f"{var.label} ({test})",
-                                  "data_type": _data_type(kind, rows.tolist()),
-                                  "length": 8 if kind == "Num" else max(1, int(rows.astype(str).str.len().max() or 1)),
-                                  "codelist": None, "origin": var.origin, "source": None, "value_list": None,
-                                  "display": None})
-                    vl_items.append({"item_oid": vl_oid, "where_oid": wc, "where_text": f"{test_var} = {test}",
-                                     "label": f"{var.label} ({test})"})
-                value_lists.append({"oid": value_list, "refs": vl_items})
-            length = (info.variable_storage_width or {}).get(col) if var.type == "Char" else 8
-            display = "DATE9." if str(formats.get(col, "")).startswith("DATE") else None
-            item = {"oid": oid, "name": col, "label": var.label, "length": length,
-                    "data_type": _data_type(var.type, frame[col].tolist() if var.type == "Num" else []),
-                    "codelist": var.codelist if var.codelist in metadata.codelists else None,
-                    "origin": var.origin, "source": "Investigator" if var.origin == "Collected" else None,
-                    "value_list": value_list, "display": display}
-            if item["codelist"]:
-                used_codelists.add(item["codelist"])
-            items.append(item)
-            key = dmeta.keys.index(col) + 1 if col in dmeta.keys else None
-            variables.append({**item, "mandatory": "Yes" if var.core == "Req" else "No", "key": key,
-                              "method": method, "method_text": text})
-        datasets.append({"name": name, "label": info.file_label or dmeta.label, "class_": dmeta.class_ or "FINDINGS",
-                         "structure": dmeta.structure, "keys": " ".join(dmeta.keys), "file": path.name,
-                         "domain": name[:2] if not name.startswith(("AD", "SUPP")) else
-                         (name[4:] if name.startswith("SUPP") else None),
-                         "repeating": "No" if name in ("DM", "ADSL") else "Yes",
-                         "reference": "Yes" if name in ("TS",) else "No", "variables": variables})
+        if meta_name not in self.metadata.datasets:
+            return None
+        dmeta = self.metadata.dataset(meta_name)
+        if (self.standard is ADAM) != dmeta.standard.startswith("ADaM"):
+            return None
+        frame, info = read_xpt(path)
+        known = [c for c in info.column_names if c in dmeta.variable_names]
+        labels = {c: dmeta.variable(c).label for c in known}
+        columns = [c for c in dataset_columns(name, frame, info, dmeta.keys, labels) if c.name in known]
+        variables = [self._variable(name, meta_name, column, frame) for column in columns]
+        return {"name": name, "label": info.file_label or dmeta.label, "class_name": dmeta.class_ or "FINDINGS",
+                "structure": dmeta.structure, "key_variables": " ".join(k for k in dmeta.keys if k in known),
+                "file": path.name, "domain": _domain(name), "repeating": "No" if name in ("DM", "ADSL") else "Yes",
+                "reference": "Yes" if dmeta.class_ == "TRIAL DESIGN" else "No", "variables": variables,
+                "records": len(frame), "comment": self.comment(f"COM.{name}", self.derivations.comment(name))}
+
+    def _variable(self, name: str, meta_name: str, column: Column, frame: pd.DataFrame) -> dict:
+        var = self.metadata.dataset(meta_name).variable(column.name)
+        method = text = None
+        if var.origin == "Derived":
+            text = self.derivations.method(name, column.name)
+            method = self.method(f"MT.{name}.{column.name}", f"Algorithm for {name}.{column.name}", text,
+                                 f"{name}.{column.name}")
+            text = self.methods[method]["text"]
+        value_list = self._value_list(name, column, frame)
+        item = {"oid": column.oid, "name": column.name, "label": var.label, "data_type": column.data_type,
+                "length": column.length or 8 if column.data_type not in ("date", "datetime") else None,
+                "display": column.display_format, "codelist": var.codelist if var.codelist in self.metadata.codelists
+                else None, "origin": var.origin, "source": "Investigator" if var.origin == "Collected" else None,
+                "origin_text": self.derivations.predecessor(name, column.name) if var.origin == "Predecessor" else "",
+                "value_list": value_list,
+                "comment": self.comment(f"COM.{name}.{column.name}", self.derivations.comment(name, column.name))}
+        if item["codelist"]:
+            self.codelists.add(item["codelist"])
+        self.items.append(item)
+        return {**item, "mandatory": "Yes" if var.core == "Req" else "No", "key": column.key_sequence,
+                "method": method, "method_text": text,
+                "comment_text": self.comments[item["comment"]]["text"] if item["comment"] else ""}
+
+    def _value_list(self, name: str, column: Column, frame: pd.DataFrame) -> str | None:
+        test_var, label_var, targets = ADAM_VALUE_LEVEL if self.standard is ADAM else VALUE_LEVEL.get(name, ("", "", []))
+        if column.name not in targets or test_var not in frame.columns:
+            return None
+        parameters = self.metadata.parameters.resolve(name, self.study) if self.standard is ADAM else {}
+        refs = []
+        for code in sorted({t for t in frame[test_var].dropna().astype(str) if t}):
+            rows = frame[frame[test_var] == code]
+            label = parameters[code].param if code in parameters else _first(rows, label_var) or code
+            sub = dataset_columns(name, rows[[column.name]], _SubsetInfo(column, rows), (), {column.name: label})[0]
+            vl_oid = f"{column.oid}.{code}"
+            method = None
+            if self.standard is ADAM:
+                text = parameters[code].derivation if code in parameters else _source_text(rows, test_var, code)
+                method = self.method(f"MT.{name}.{column.name}.{code}", f"Algorithm for {name}.{column.name} "
+                                     f"({code})", text, f"{name}.{column.name} where {test_var} = {code}")
+            elif column.name in self.methods_of_dataset(name):
+                method = f"MT.{name}.{column.name}"
+            self.items.append({"oid": vl_oid, "name": column.name, "label": label[:200], "data_type": sub.data_type,
+                               "length": (sub.length or 8) if sub.data_type not in ("date", "datetime") else None,
+                               "display": column.display_format, "codelist": None,
+                               "origin": "Derived" if self.standard is ADAM else self._origin(name, column.name),
+                               "source": None, "origin_text": "", "value_list": None, "comment": None})
+            refs.append({"item_oid": vl_oid, "where_oid": self.where_clause(name, [(test_var, code)]),
+                         "where_text": f"{test_var} = {code}", "label": label, "method": method,
+                         "method_text": self.methods[method]["text"] if method else ""})
+        oid = f"VL.{name}.{column.name}"
+        self.value_lists.append({"oid": oid, "dataset": name, "variable": column.name, "refs": refs})
+        return oid
+
+    def methods_of_dataset(self, name: str) -> set[str]:
+        return {oid.split(".", 2)[2] for oid in self.methods if oid.startswith(f"MT.{name}.")}
+
+    def _origin(self, name: str, variable: str) -> str:
+        meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
+        origin = self.metadata.dataset(meta_name).variable(variable).origin
+        return "Collected" if origin == "Predecessor" else origin
+
+
+class _SubsetInfo:
+    """The pyreadstat metadata of one column, for the rows of one test code (value-level data types)."""
+
+    def __init__(self, column: Column, rows: pd.DataFrame):
+        self.column_names = [column.name]
+        self.column_labels = [column.label]
+        self.original_variable_types = {column.name: (column.display_format or "").rstrip(".") or None}
+        self.readstat_variable_types = {column.name: "double" if column.sas_type == "Num" else "string"}
+        longest = rows[column.name].astype(str).str.len().max() if column.sas_type == "Char" and len(rows) else 1
+        self.variable_storage_width = {column.name: int(longest or 1)}
+
+
+def _first(rows: pd.DataFrame, column: str) -> str:
+    if column not in rows.columns:
+        return ""
+    values = [v for v in rows[column].astype(str) if v]
+    return values[0] if values else ""
+
+
+def _source_text(rows: pd.DataFrame, test_var: str, code: str) -> str:
+    """Method of a parameter that is not in parameters.csv (e.g. ADLB tests): its SDTM source variable."""
+    domain, variable = _first(rows, "SRCDOM"), _first(rows, "SRCVAR")
+    if domain and variable:
+        return f"{domain}.{variable} where {domain}TESTCD = {code}, by analysis visit."
+    return ""
+
+
+def _domain(name: str) -> str | None:
+    if name.startswith("SUPP"):
+        return name[4:]
+    return None if name.startswith("AD") else name[:2]
+
+
+def build_context(folder: Path, study: Study, metadata: Metadata, standard: StandardInfo,
+                  derivations: Derivations | None = None, analysis_results: dict | None = None) -> dict:
+    """Everything the define.xml and define.html templates print."""
+    builder = _Builder(study, metadata, derivations or load_derivations(metadata.source), standard)
+    datasets = [d for d in (builder.dataset(p) for p in sorted(folder.glob("*.xpt"))) if d is not None]
+    displays, leaves = [], []
+    if analysis_results is not None:
+        from cdisc_als.export.define_arm import analysis_displays
+
+        displays, leaves = analysis_displays(analysis_results, datasets, builder)
     codelists = []
-    for cl_id in sorted(used_codelists):
+    for cl_id in sorted(builder.codelists):
         cl = metadata.codelist(cl_id)
         codelists.append({"id": cl.id, "name": cl.name, "c_code": cl.c_code, "sponsor": cl.sponsor,
                           "use_decode": any(t.decode for t in cl.terms),
-                          "terms": [{"value": t.value, "decode": t.decode, "c_code": t.c_code,
-                                     "extended": t.extended or (cl.sponsor and cl.c_code is None and False)}
+                          "terms": [{"value": t.value, "decode": t.decode, "c_code": t.c_code, "extended": t.extended}
                                     for t in cl.terms]})
-    return {"study": study, "standard": standard, "datasets": datasets, "items": items, "codelists": codelists,
-            "value_lists": value_lists, "where_clauses": where_clauses, "methods": methods, "version": __version__,
-            "created": FIXED_CREATED, "file_oid": f"DEF.{study.study_id}.{standard.name}"}
+    return {"study": study, "standard": standard, "ct_version": ct_version(study, standard), "datasets": datasets,
+            "items": builder.items, "codelists": codelists, "value_lists": builder.value_lists,
+            "where_clauses": list(builder.where_clauses.values()), "methods": list(builder.methods.values()),
+            "comments": list(builder.comments.values()), "displays": displays, "leaves": leaves,
+            "missing_methods": builder.missing, "version": __version__, "created": creation_datetime(),
+            "stylesheet": STYLESHEET, "file_oid": f"DEF.{study.study_id}.{standard.name}",
+            "study_oid": study_oid(study.study_id), "mdv_oid": metadata_version_oid(study.study_id, standard.name)}
 
 
 def _environment(templates: Path) -> Environment:
@@ -144,12 +247,13 @@ def _environment(templates: Path) -> Environment:
 
 
 def write_define(folder: str | Path, study: Study, metadata: Metadata, standard: StandardInfo,
-                 templates: Path = TEMPLATES_DIR) -> tuple[Path, Path]:
-    """Write define.xml and define.html into the folder of the XPT files they describe."""
+                 templates: Path = TEMPLATES_DIR, analysis_results: dict | None = None) -> tuple[Path, Path]:
+    """Write define.xml, its stylesheet and define.html into the folder of the XPT files they describe."""
     folder = Path(folder)
-    context = build_context(folder, study, metadata, standard)
+    context = build_context(folder, study, metadata, standard, analysis_results=analysis_results)
     env = _environment(templates)
     xml_path, html_path = folder / "define.xml", folder / "define.html"
     atomic_write_text(xml_path, env.get_template("define.xml.j2").render(**context))
+    atomic_write_text(folder / STYLESHEET, (templates / STYLESHEET).read_text(encoding="utf-8"))
     atomic_write_text(html_path, env.get_template("define.html.j2").render(**context))
     return xml_path, html_path

@@ -1,48 +1,59 @@
-"""`cdisc-als export`: define.xml 2.1 + define.html and Dataset-JSON 1.1 for a folder of XPT files."""
+"""`cdisc-als export`: define.xml 2.1 (+ define2-1.xsl, define.html), schema-validated, and Dataset-JSON 1.1
+(JSON and NDJSON) for a folder of XPT files; the Dataset-JSON files use define.xml's OIDs and data types."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pyreadstat
-
-from cdisc_als.export.datasetjson import DatasetMeta, infer_columns, write_dataset_json
-from cdisc_als.export.define import ADAM, SDTM, write_define
+from cdisc_als.export.columns import dataset_columns, metadata_version_oid, read_xpt, study_oid
+from cdisc_als.export.datasetjson import ColumnMeta, DatasetMeta, write_dataset_json, write_dataset_ndjson
+from cdisc_als.export.define import ADAM, SDTM, StandardInfo, creation_datetime, write_define
+from cdisc_als.export.define_arm import load_analysis_results
+from cdisc_als.export.schema import validate_define
 from cdisc_als.io import safe_child
 from cdisc_als.metadata import Metadata
 from cdisc_als.study import Study
 
 
-def export_dataset_json(folder: Path, out: Path, study: Study, metadata: Metadata) -> list[Path]:
-    """Every XPT of folder as <name>.json (Dataset-JSON 1.1) in out, labels and keys from the metadata."""
+def export_dataset_json(folder: Path, out: Path, study: Study, metadata: Metadata,
+                        standard: StandardInfo = SDTM) -> list[Path]:
+    """Every XPT of folder as <name>.json and <name>.ndjson (Dataset-JSON 1.1) in out: labels and keys from the
+    metadata, OIDs and data types as in define.xml (export/columns.py)."""
     written = []
+    created = creation_datetime()
     for path in sorted(folder.glob("*.xpt")):
-        frame, info = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        frame, info = read_xpt(path)
         name = path.stem.upper()
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        keys = list(metadata.dataset(meta_name).keys) if meta_name in metadata.datasets else []
+        dmeta = metadata.dataset(meta_name) if meta_name in metadata.datasets else None
+        keys = dmeta.keys if dmeta else ()
+        labels = {v.name: v.label for v in dmeta.variables} if dmeta else {}
         for col, kind in info.readstat_variable_types.items():
             if kind != "double":
                 frame[col] = frame[col].fillna("")
-        labels = dict(zip(info.column_names, [lbl or "" for lbl in info.column_labels], strict=True))
-        columns = infer_columns(frame, labels, dict(info.variable_storage_width or {}), keys)
-        for col in columns:
-            fmt = (info.original_variable_types or {}).get(col.name)
-            if fmt and str(fmt).startswith("DATE"):
-                col.display_format = "DATE9."
-        target = safe_child(out, f"{path.stem.lower()}.json")
-        write_dataset_json(frame, target, DatasetMeta(name, info.file_label or "", columns), study.study_id)
-        written.append(target)
+        columns = [ColumnMeta(c.name, c.label, c.json_type, c.length, c.display_format, c.key_sequence, c.json_target,
+                              c.oid) for c in dataset_columns(name, frame, info, keys, labels)]
+        meta = DatasetMeta(name, info.file_label or (dmeta.label if dmeta else ""), columns)
+        options = {"study_oid": study_oid(study.study_id), "created": created,
+                   "metadata_version_oid": metadata_version_oid(study.study_id, standard.name),
+                   "metadata_ref": "../define.xml"}
+        for suffix, writer in ((".json", write_dataset_json), (".ndjson", write_dataset_ndjson)):
+            target = safe_child(out, f"{path.stem.lower()}{suffix}")
+            writer(frame, target, meta, **options)
+            written.append(target)
     return written
 
 
 def export_folder(folder: str | Path, study: Study, metadata: Metadata, json: bool = True) -> dict[str, object]:
-    """define.xml/define.html (SDTM or ADaM, from the file names) and, optionally, Dataset-JSON in json/."""
+    """define.xml/define.html (SDTM or ADaM, from the file names; the ADaM one with Analysis Results Metadata),
+    validated against the Define-XML 2.1 schema, and, optionally, Dataset-JSON in json/."""
     folder = Path(folder)
     names = {p.stem.upper() for p in folder.glob("*.xpt")}
     standard = ADAM if names and all(n.startswith("AD") for n in names) else SDTM
-    define_xml, define_html = write_define(folder, study, metadata, standard)
+    arm = load_analysis_results(metadata.source) if standard is ADAM else None
+    define_xml, define_html = write_define(folder, study, metadata, standard, analysis_results=arm)
+    validate_define(define_xml)
     out = {"define": define_xml, "html": define_html, "standard": standard.name}
     if json:
-        out["json"] = export_dataset_json(folder, folder / "json", study, metadata)
+        out["json"] = export_dataset_json(folder, folder / "json", study, metadata, standard)
     return out

@@ -1,4 +1,5 @@
-"""SDTM derivations run after the rules: --SEQ, --DY, EPOCH, --LOBXFL and DM reference dates."""
+"""SDTM derivations run after the rules: --SEQ, --DY, EPOCH, --LOBXFL, --DTC from the visit date, DM reference
+dates and the end of participation."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def derive_study_day(frame: pd.DataFrame, pairs: dict[str, str], reference: pd.S
     return frame
 
 
-def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, study: Study) -> pd.DataFrame:
+def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, study: Study,
+                 trial_end: pd.Series | None = None) -> pd.DataFrame:
     """EPOCH of each record: the epoch of the subject's latest visit on or before the record's date.
 
     Dates before the first visit fall in the first visit's epoch; dates after the last scheduled
-    visit fall in the study's last epoch (long-term follow-up) when there is one. Records without
-    a full date take the epoch of their VISITNUM when they have one, else stay blank.
+    visit, or after the end of the subject's trial participation (trial_end: USUBJID -> DM.RFENDTC,
+    e.g. a death found in the survival follow-up of a subject who withdrew), fall in the study's last
+    epoch (long-term follow-up) when there is one. Records without a full date take the epoch of their
+    VISITNUM when they have one, else stay blank.
     """
     epochs = {v.visitnum: v.epoch for v in study.visits}
     last_epoch = study.epochs[-1].epoch
@@ -48,6 +52,9 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         epoch = visitnum.map(epochs)
         last_date = vis[vis["VISITNUM"] == last_visit].set_index("USUBJID")["DATE"]
         after = matched["DATE"] > matched["USUBJID"].map(last_date)
+        if trial_end is not None and len(trial_end):
+            ended = date_part(map_values(matched["USUBJID"], trial_end).fillna(""))
+            after = after | (matched["DATE"] > ended.to_numpy())
         epoch = epoch.where(~after.fillna(False), last_epoch)
         out.loc[matched["_I"].to_numpy()] = epoch.fillna("").to_numpy()
     if "VISITNUM" in frame.columns:
@@ -55,6 +62,42 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         out = out.where(out != "", by_visit)
     frame["EPOCH"] = out
     return frame
+
+
+def derive_visit_date(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame) -> pd.DataFrame:
+    """A blank --DTC of a record collected at a visit = the date of that visit (SV.SVSTDTC of the
+    subject's VISITNUM), e.g. FADTC of history findings recorded on the screening visit's form."""
+    if "VISITNUM" not in frame.columns:
+        raise KeyError(f"derive visit_date: {date_var} needs VISITNUM in the domain")
+    held = visit_dates.dropna(subset=["DATE"]).drop_duplicates(["USUBJID", "VISITNUM"])
+    keys = pd.MultiIndex.from_frame(held[["USUBJID", "VISITNUM"]])
+    dates = pd.Series(held["DATE"].dt.strftime("%Y-%m-%d").to_numpy(), index=keys)
+    wanted = pd.MultiIndex.from_arrays([frame["USUBJID"], pd.to_numeric(frame["VISITNUM"], errors="coerce")])
+    found = pd.Series(dates.reindex(wanted).to_numpy(), index=frame.index).fillna("")
+    current = frame[date_var].fillna("").astype(str) if date_var in frame.columns else pd.Series("", index=frame.index)
+    frame[date_var] = current.where(current != "", found)
+    return frame
+
+
+def derive_participation_end(dm: pd.DataFrame, variable: str, domains: dict[str, pd.DataFrame],
+                             exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """DM.<variable> (RFPENDTC) = the latest full date of the subject anywhere in the SDTM: DM's own dates
+    and every --DTC, --STDTC and --ENDTC of every other subject-level domain except `exclude` (history
+    domains such as MH, whose dates are not contacts), so that no record of a subject (an AE that ends
+    after the disposition date, a survival contact) lies after it."""
+    parts = [dm[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in dm.columns
+             if c.endswith("DTC") and c not in ("BRTHDTC",)]
+    for name, frame in domains.items():
+        if name == "DM" or name in exclude or "USUBJID" not in frame.columns:
+            continue
+        parts += [frame[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in frame.columns
+                  if c.endswith("DTC")]
+    dates = pd.concat(parts, ignore_index=True)
+    dates["DTC"] = dates["DTC"].fillna("").astype(str).str.slice(0, 10)
+    dates = dates[dates["DTC"].str.len() == 10]
+    latest = dates.groupby("USUBJID")["DTC"].max()
+    dm[variable] = dm["USUBJID"].map(latest).fillna("")
+    return dm
 
 
 def derive_lobxfl(frame: pd.DataFrame, flag: str, date_var: str, by: list[str], result: str,

@@ -38,6 +38,12 @@ class MappingContext:
         dm = self.built.get("DM")
         return pd.Series(dtype=object) if dm is None else dm.set_index("USUBJID")["RFSTDTC"]
 
+    @property
+    def trial_end(self) -> pd.Series:
+        """USUBJID -> DM.RFENDTC, the end of the subject's trial participation ('' when not known)."""
+        dm = self.built.get("DM")
+        return pd.Series(dtype=object) if dm is None or "RFENDTC" not in dm else dm.set_index("USUBJID")["RFENDTC"]
+
 
 @dataclass
 class DomainResult:
@@ -75,6 +81,8 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
     file_name = ctx.files[source.table]
     if source.where is not None:
         raw = raw[evaluate(source.where, raw).to_numpy()].reset_index(drop=True)
+    if source.unless_subject_in is not None:
+        raw = _without_subjects_in(raw, source.unless_subject_in, ctx)
     frame = _transpose(raw, source.transpose) if source.transpose else raw
     rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites, ctx.subject_column)
     findings: list[Finding] = []
@@ -94,6 +102,15 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
                      "qeval": spec.get("qeval", ""), "idvar": spec.get("idvar"),
                      "values": values.fillna("").astype(str).to_numpy()})
     return out, supp, findings
+
+
+def _without_subjects_in(raw: pd.DataFrame, spec: dict, ctx: MappingContext) -> pd.DataFrame:
+    """The rows of raw whose subject has no row in spec['table'] (that meets spec['where'], if given)."""
+    other = ctx.raw[spec["table"]]
+    if spec.get("where") is not None:
+        other = other[evaluate(spec["where"], other).to_numpy()]
+    column = ctx.subject_column
+    return raw[~raw[column].isin(set(other[column]))].reset_index(drop=True)
 
 
 def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_id: str) -> pd.DataFrame:
@@ -171,14 +188,16 @@ def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
 
 def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.DataFrame:
     steps = spec.derive
+    visits = (derive.visit_dates_from_sv(ctx.built["SV"]) if "SV" in ctx.built
+              else pd.DataFrame(columns=["USUBJID", "VISITNUM", "DATE"]))
     if "dm_reference" in steps:
         from cdisc_als.sdtm.dm import derive_dm_reference
 
         data = derive_dm_reference(data, substitute(dict(steps["dm_reference"]), ctx.study, spec.domain), ctx)
+    if "visit_date" in steps:
+        data = derive.derive_visit_date(data, steps["visit_date"], visits)
     if "epoch" in steps:
-        visits = (derive.visit_dates_from_sv(ctx.built["SV"]) if "SV" in ctx.built
-                  else pd.DataFrame(columns=["USUBJID", "VISITNUM", "DATE"]))
-        data = derive.derive_epoch(data, steps["epoch"], visits, ctx.study)
+        data = derive.derive_epoch(data, steps["epoch"], visits, ctx.study, ctx.trial_end)
     if "lobxfl" in steps:
         conf = steps["lobxfl"]
         data = derive.derive_lobxfl(data, conf["flag"], conf["date"], list(conf.get("by", [])), conf["result"],
@@ -190,7 +209,9 @@ def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.Dat
         keys = [k for k in sort if k in data.columns]
         data = data.sort_values(keys, kind="stable").reset_index(drop=True) if keys else data
     if "study_day" in steps:
-        data = derive.derive_study_day(data, dict(steps["study_day"]), ctx.reference)
+        # DM's own study days (DMDY) use the reference dates it has just derived
+        reference = data.set_index("USUBJID")["RFSTDTC"] if "RFSTDTC" in data.columns else ctx.reference
+        data = derive.derive_study_day(data, dict(steps["study_day"]), reference)
     return data
 
 

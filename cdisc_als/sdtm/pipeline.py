@@ -25,8 +25,10 @@ from cdisc_als.metadata import Metadata, load_metadata
 from cdisc_als.raw.pipeline import read_and_check_raw
 from cdisc_als.raw.spec import load_raw_spec
 from cdisc_als.resources import mappings_dir
+from cdisc_als.sdtm.derive import derive_participation_end
 from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
-from cdisc_als.sdtm.spec import load_domain_specs
+from cdisc_als.sdtm.spec import DomainSpec, load_domain_specs
+from cdisc_als.sdtm.trial_design import SPEC_FILE, build_trial_design
 from cdisc_als.study import Study
 
 
@@ -123,11 +125,45 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             datasets[name] = finalize(result.supp, name, metadata, "SUPPQUAL")
             traces[name] = result.supp[["USUBJID", "IDVARVAL", "QNAM", *TRACE]]
             labels[name] = f"Supplemental Qualifiers for {spec.domain}"
+    _end_of_participation(specs, datasets)
+    if "DM" in datasets and "SV" in datasets:
+        say("building the trial design datasets")
+        design, problems = build_trial_design(study, metadata, datasets["DM"], datasets["SV"])
+        findings.extend(problems)
+        for name, frame in design.items():
+            datasets[name] = _drop_empty_permissible(finalize(frame, name, metadata), name, metadata)
+            traces[name] = _design_trace(datasets[name], name)
+            labels[name] = metadata.dataset(name).label
     reconciliation, unmapped = reconcile(raw.tables, raw.files, traces, rejected)
     result = SdtmResult(datasets, traces, findings, reconciliation, unmapped, labels)
     if out_dir is not None:
         write_outputs(result, Path(out_dir), metadata)
     return result
+
+
+def _end_of_participation(specs: list[DomainSpec], datasets: dict[str, pd.DataFrame]) -> None:
+    """DM `derive: participation_end: {variable, exclude}` runs once every domain is mapped."""
+    dm_spec = next((s for s in specs if s.domain == "DM"), None)
+    conf = dm_spec.derive.get("participation_end") if dm_spec is not None else None
+    if conf:
+        datasets["DM"] = derive_participation_end(datasets["DM"], conf["variable"], datasets,
+                                                  tuple(conf.get("exclude", ())))
+
+
+def _drop_empty_permissible(frame: pd.DataFrame, name: str, metadata: Metadata) -> pd.DataFrame:
+    """A permissible variable that is blank on every record is left out (SDTMIG 4.1.2.1)."""
+    def blank(values: pd.Series) -> bool:
+        return bool(values.isna().all()) or bool((values.astype(str) == "").all())
+
+    perm = {v.name for v in metadata.dataset(name).variables if v.core == "Perm"}
+    return frame.drop(columns=[c for c in frame.columns if c in perm and blank(frame[c])])
+
+
+def _design_trace(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Trial design records come from the study spec (SE from the mapped SDTM): no raw row."""
+    keys = [k for k in dict.fromkeys(("USUBJID", f"{name}SEQ", "ARMCD", "TAETORD", "ETCD", "VISITNUM", "IETESTCD",
+                                      "TSPARMCD", "TSSEQ")) if k in frame.columns]
+    return frame[keys].assign(_SRC_FILE=SPEC_FILE, _SRC_ROW=np.nan)
 
 
 def _trace(data: pd.DataFrame, domain: str) -> pd.DataFrame:

@@ -1,9 +1,11 @@
 """Domain mapping specs (mappings/sdtm/<DOMAIN>.yaml): loaded with yaml.safe_load and checked.
 
 A spec names its domain, one or more raw sources (table, optional `where` condition, optional
-`transpose` of wide columns into one record each, one rule per target variable, optional `supp`
-qualifiers) and the derivations to run afterwards (`derive`: seq, study_day, epoch, lobxfl,
-dm_reference) and the record order (`sort`). Every problem is reported with file and key.
+`unless_subject_in` {table, where} that skips the rows of subjects with a matching row in another raw
+table, optional `transpose` of wide columns into one record each, one rule per target variable,
+optional `supp` qualifiers) and the derivations to run afterwards (`derive`: seq, study_day, epoch,
+lobxfl, dm_reference, visit_date, participation_end) and the record order (`sort`). Every problem is
+reported with file and key.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import ConditionError, check_condition
 from cdisc_als.sdtm.rules import REQUIRED, RULES
 
-DERIVATIONS = ("seq", "study_day", "epoch", "lobxfl", "dm_reference", "visit")
+DERIVATIONS = ("seq", "study_day", "epoch", "lobxfl", "dm_reference", "visit_date", "participation_end")
 
 
 class MappingSpecError(ValueError):
@@ -34,6 +36,7 @@ class Source:
     where: dict[str, Any] | None = None
     transpose: dict[str, Any] | None = None
     supp: list[dict[str, Any]] = field(default_factory=list)
+    unless_subject_in: dict[str, Any] | None = None
 
 
 @dataclass
@@ -96,6 +99,18 @@ def load_domain_spec(path: Path, metadata: Metadata, raw_tables: set[str] | None
                 check_condition(node["where"], f"{where}.where")
             except ConditionError as exc:
                 problems.append(str(exc))
+        unless = node.get("unless_subject_in")
+        if unless is not None:
+            if not isinstance(unless, dict) or "table" not in unless or set(unless) - {"table", "where"}:
+                problems.append(f"{where}.unless_subject_in: needs 'table' and optionally 'where'")
+            else:
+                if raw_tables is not None and unless["table"] not in raw_tables:
+                    problems.append(f"{where}.unless_subject_in: table {unless['table']!r} is not in the raw data model")
+                if unless.get("where") is not None:
+                    try:
+                        check_condition(unless["where"], f"{where}.unless_subject_in.where")
+                    except ConditionError as exc:
+                        problems.append(str(exc))
         transpose = node.get("transpose")
         if transpose is not None and (not isinstance(transpose, dict) or not isinstance(transpose.get("columns"), list)):
             problems.append(f"{where}.transpose: needs a 'columns' list")
@@ -106,7 +121,8 @@ def load_domain_spec(path: Path, metadata: Metadata, raw_tables: set[str] | None
             if len(str(supp["qnam"])) > 8 or len(str(supp["qlabel"])) > 40:
                 problems.append(f"{where}.supp[{j}]: qnam <= 8 and qlabel <= 40 characters")
             _check_rule(supp["value"], f"{where}.supp[{j}].value", problems)
-        sources.append(Source(node["table"], node["variables"], node.get("where"), transpose, node.get("supp") or []))
+        sources.append(Source(node["table"], node["variables"], node.get("where"), transpose, node.get("supp") or [],
+                              unless))
     derive = doc.get("derive") or {}
     for name in derive:
         if name not in DERIVATIONS:

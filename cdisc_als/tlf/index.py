@@ -47,6 +47,7 @@ def write_index(out: Path, title: str) -> Path:
     page = render_index({
         "title": title, "stages": stages,
         "validation": [_link(out, p) for p in sorted((out / "validation").glob("*/validation.html"))],
+        "guides": [_link(out, p) for p in sorted((out / "guides").glob("*.*"))],
         "tables": table_links, "figures": [_link(out, p) for p in sorted((out / "tlf" / "figures").glob("*.png"))],
         "reconciliation": reconciliation})
     path = out / "index.html"

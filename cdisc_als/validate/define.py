@@ -1,9 +1,9 @@
 """define.xml (Define-XML 2.0 or 2.1) as the validator needs it: datasets, variables, keys, codelists.
 
 The file is parsed with the standard library (expat: no external entities, entity expansion
-bounded). Its schema is checked when the Define-XML schema of its version is available (the XSDs
-shipped with the odmlib package, read with xmlschema); otherwise the report's Configuration
-sheet says that the schema was not checked and why.
+bounded). Its schema is checked when the Define-XML schema of its version is available (2.1: the XSDs
+shipped with cdisc_als; 2.0: those of the odmlib package when installed; read with xmlschema); otherwise
+the report's Configuration sheet says that the schema was not checked and why.
 """
 
 from __future__ import annotations
@@ -151,6 +151,12 @@ def read_define(path: str | Path, check_schema: bool = True) -> DefineXml:
 
 
 def _schema_file(version: str) -> Path | None:
+    """Define-XML 2.1: the schema shipped with cdisc_als (cdisc_als/export/schemas); other versions: the
+    odmlib package's copy when it is installed."""
+    if version == "2.1":
+        from cdisc_als.export.schema import DEFINE_21
+
+        return DEFINE_21
     try:
         import odmlib
     except ImportError:
@@ -177,7 +183,8 @@ def schema_errors(path: Path, version: str, limit: int = 50) -> tuple[list[str],
         errors.append(f"{where}{error.reason or error.message}"[:500])
         if len(errors) >= limit:
             break
-    return errors, f"Define-XML {version} schema {schema_path.name} (odmlib {_version('odmlib')})"
+    origin = "cdisc_als" if version == "2.1" else f"odmlib {_version('odmlib')}"
+    return errors, f"Define-XML {version} schema {schema_path.name} ({origin})"
 
 
 def _version(package: str) -> str:

@@ -1,0 +1,23 @@
+"""Byte-identical office files: zip containers (DOCX, XLSX) re-packed with every entry dated at the run time
+(SOURCE_DATE_EPOCH when set, via cdisc_als.outputs.run_timestamp), since python-docx and openpyxl stamp
+each zip entry with the current time."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from cdisc_als.outputs import run_timestamp
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """The same zip archive (same entries, same order, deflated) with every entry dated at the run time."""
+    date_time = max(run_timestamp().timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()

@@ -1,0 +1,84 @@
+"""Two `cdisc-als run` with the same SOURCE_DATE_EPOCH give byte-identical output folders (define.xml,
+define.html, Dataset-JSON, reviewer's guides included), and the reviewer's guides are complete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+EPOCH = "1700000000"
+# Written by code other engineers own; each still stamps the wall clock (the fix each needs is in the issue 12
+# report): openpyxl XLSX core properties and zip entry dates. The run manifest checksums them, so it differs too.
+NOT_YET_REPRODUCIBLE = ("tlf/tables/tables.xlsx", "tlf/shells/tables.xlsx", "validation/sdtm/validation.xlsx",
+                        "validation/adam/validation.xlsx")
+
+
+def _run(cwd: Path) -> Path:
+    env = {"SOURCE_DATE_EPOCH": EPOCH, "PATH": str(Path(sys.executable).parent), "HOME": str(cwd)}
+    subprocess.run([sys.executable, "-m", "cdisc_als.cli", "run", "--out", "out", "--quiet"], cwd=cwd, env=env,
+                   check=False, capture_output=True)
+    return cwd / "out"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[Path, Path]:
+    first = _run(tmp_path_factory.mktemp("run_a"))
+    second = _run(tmp_path_factory.mktemp("run_b"))
+    return first, second
+
+
+@pytest.mark.slow
+def test_two_runs_are_byte_identical(two_runs):
+    first, second = (_digests(folder) for folder in two_runs)
+    assert set(first) == set(second)
+    assert {"sdtm/define.xml", "sdtm/define.html", "adam/define.xml", "sdtm/json/dm.json", "adam/json/adsl.ndjson",
+            "guides/csdrg.docx", "guides/adrg.html", "sdtm/se.xpt", "index.html"} <= set(first)
+    differ = sorted(name for name in first if first[name] != second[name])
+    assert [d for d in differ if d not in (*NOT_YET_REPRODUCIBLE, "run_manifest.json")] == []
+    manifests = [json.loads((folder / "run_manifest.json").read_text()) for folder in two_runs]
+    for manifest in manifests:
+        for name in NOT_YET_REPRODUCIBLE:
+            manifest["outputs"].pop(name, None)
+    assert manifests[0] == manifests[1]
+    assert manifests[0]["created"] == "2023-11-14T22:13:20+00:00"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="XLSX writers of tlf/render.py and validate/report.py still stamp the time")
+def test_the_remaining_writers_are_reproducible_too(two_runs):
+    first, second = (_digests(folder) for folder in two_runs)
+    assert [n for n in NOT_YET_REPRODUCIBLE if first[n] != second[n]] == []
+
+
+@pytest.mark.slow
+def test_the_reviewers_guides_are_complete(two_runs):
+    out = two_runs[0]
+    for name in ("csdrg", "adrg"):
+        html = (out / "guides" / f"{name}.html").read_text()
+        assert "NOT EXPLAINED" not in html
+        with zipfile.ZipFile(out / "guides" / f"{name}.docx") as docx:
+            body = docx.read("word/document.xml").decode()
+            assert {i.date_time for i in docx.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+        assert "Data Conformance Summary" in html and "Data Conformance Summary" in body
+    csdrg = (out / "guides" / "csdrg.html").read_text()
+    for section in ("2.3 Trial Design Datasets", "3.5 Use of Supplemental Qualifiers", "3.6 Sponsor-Defined Terminology",
+                    "4.2 Issues Summary", "SSOTHMSC", "ALSFRS-R", "ASSIGNED, NOT TREATED"):
+        assert section in csdrg, section
+    assert "after their trial period, during the long-term survival follow-up" in csdrg
+    adrg = (out / "guides" / "adrg.html").read_text()
+    for section in ("3.2 Population Flags", "5.2 Analysis Parameters", "7 Submission of Programs", "ALSR1PI4",
+                    "tlf/ard/T3.csv"):
+        assert section in adrg, section
+    index = (out / "index.html").read_text()
+    assert "guides/csdrg.docx" in index and "guides/adrg.html" in index
