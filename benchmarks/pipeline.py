@@ -1,0 +1,203 @@
+"""The benchmark of record: the whole path (`cdisc-als run --raw`) on simulated studies, per stage.
+
+    python benchmarks/pipeline.py --subjects 1000 10000 [--baseline-ref 5c454ce] [--work DIR]
+
+For each size N: `cdisc-als simulate --subjects N` (timed apart), then `cdisc-als run --raw` in a child
+process whose progress lines mark the stages and whose resident memory is sampled every 20 ms
+(/proc/<pid>/status). Prints per stage: seconds, records/s (raw rows for reading; SDTM records for
+mapping; ADaM records for ADaM and TLF; SDTM + ADaM records for validation and export) and peak RSS,
+plus totals; the scaling ratio between consecutive sizes (time ratio per 10x subjects); and, with
+--baseline-ref, the same run of that git commit of this repository (extracted with git archive, run
+with the same Python) on the same raw data, and the ratio baseline / now, measured in the same run.
+Targets of issue 15 are printed beside the totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = [  # (stage, words that start it in a progress line), in pipeline order
+    ("read raw", ("reading raw tables",)),
+    ("SDTM", ("mapping SDTM",)),
+    ("ADaM", ("building ADaM",)),
+    ("validate", ("validating",)),
+    ("export", ("exporting",)),
+    ("guides", ("reviewer's guides",)),
+    ("TLF", ("computing ARD",)),
+]
+TARGETS = {10_000: (60.0, 4.0), 100_000: (600.0, 16.0)}   # subjects: (seconds, GB)
+
+
+@dataclass
+class StageRun:
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+
+@dataclass
+class RunResult:
+    total: float = 0.0
+    peak_mb: float = 0.0
+    stages: dict[str, StageRun] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    status: int = 0
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _stage_of(message: str) -> str | None:
+    low = message.lower()
+    for name, words in STAGES:
+        if any(w.lower() in low for w in words):
+            return name
+    return None
+
+
+def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
+    """Run one `cdisc-als run`, attributing time and peak memory to the stage its progress lines name."""
+    result = RunResult()
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append((time.perf_counter(), _rss_mb(proc.pid)))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    marks: list[tuple[float, str]] = [(start, "start")]
+    for line in proc.stderr:
+        stage = _stage_of(line)
+        if stage and stage != marks[-1][1]:
+            marks.append((time.perf_counter(), stage))
+    stdout = proc.stdout.read()
+    result.status = proc.wait()
+    end = time.perf_counter()
+    done.set()
+    sampler.join()
+    result.total = end - start
+    marks.append((end, "end"))
+    for (t0, name), (t1, _) in zip(marks, marks[1:], strict=False):
+        stage = result.stages.setdefault(name, StageRun())
+        stage.seconds += t1 - t0
+        stage.peak_mb = max([stage.peak_mb, *(mb for t, mb in samples if t0 <= t <= t1)])
+    result.peak_mb = max((mb for _, mb in samples), default=0.0)
+    result.counts = _counts(stdout)
+    return result
+
+
+def _counts(stdout: str) -> dict[str, int]:
+    counts = {}
+    if m := re.search(r"raw data: \d+ tables, (\d+) rows", stdout):
+        counts["raw"] = int(m.group(1))
+    if m := re.search(r"SDTM: \d+ datasets, (\d+) records", stdout):
+        counts["sdtm"] = int(m.group(1))
+    if m := re.search(r"ADaM: (.*) records", stdout):
+        counts["adam"] = sum(int(n) for n in re.findall(r"\b[A-Z]+ (\d+)", m.group(1)))
+    return counts
+
+
+def _records(stage: str, counts: dict[str, int]) -> int:
+    return {"read raw": counts.get("raw", 0), "SDTM": counts.get("sdtm", 0), "ADaM": counts.get("adam", 0),
+            "validate": counts.get("sdtm", 0) + counts.get("adam", 0),
+            "export": counts.get("sdtm", 0) + counts.get("adam", 0), "TLF": counts.get("adam", 0)}.get(stage, 0)
+
+
+def _baseline_tree(ref: str, into: Path) -> Path:
+    tree = into / f"baseline-{ref}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _print(n: int, now: RunResult, base: RunResult | None) -> None:
+    print(f"\n== {n:,} subjects: {now.counts.get('raw', 0):,} raw rows -> {now.counts.get('sdtm', 0):,} SDTM "
+          f"and {now.counts.get('adam', 0):,} ADaM records (exit status {now.status})")
+    head = f"{'stage':10s} {'seconds':>9s} {'records/s':>11s} {'peak RSS MB':>12s}"
+    if base:
+        head += f" {'baseline s':>11s} {'base/now':>9s}"
+    print(head)
+    names = [name for name, _ in STAGES] + ["start"]
+    for name in names:
+        stage = now.stages.get(name)
+        if stage is None and not (base and name in base.stages):
+            continue
+        stage = stage or StageRun()
+        records = _records(name, now.counts)
+        rate = f"{records / stage.seconds:11,.0f}" if records and stage.seconds > 0 else f"{'':>11s}"
+        line = f"{name:10s} {stage.seconds:9.1f} {rate} {stage.peak_mb:12.0f}"
+        if base:
+            b = base.stages.get(name, StageRun()).seconds
+            line += f" {b:11.1f} {b / stage.seconds if stage.seconds else float('nan'):9.1f}"
+        print(line)
+    total = f"{'total':10s} {now.total:9.1f} {'':>11s} {now.peak_mb:12.0f}"
+    if base:
+        total += f" {base.total:11.1f} {base.total / now.total:9.1f}"
+    print(total)
+    if n in TARGETS:
+        seconds, gb = TARGETS[n]
+        ok = now.total <= seconds and now.peak_mb <= gb * 1024
+        print(f"target for {n:,} subjects: under {seconds:.0f} s and {gb:.0f} GB -> "
+              f"{now.total:.1f} s, {now.peak_mb / 1024:.2f} GB: {'met' if ok else 'NOT met'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subjects", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--baseline-ref", help="git commit to measure in the same run (e.g. 5c454ce)")
+    parser.add_argument("--work", help="folder for simulated data and outputs (default: a temporary folder)")
+    args = parser.parse_args()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="cdisc_als_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "cdisc_als.cli"]
+    totals = {}
+    for n in args.subjects:
+        raw = work / f"raw{n}"
+        if not (raw / "demog.csv").exists():
+            t0 = time.perf_counter()
+            subprocess.run([*cli, "simulate", "--subjects", str(n), "--out", str(raw), "--quiet"], check=True,
+                           capture_output=True, cwd=ROOT)
+            print(f"simulated {n:,} subjects in {time.perf_counter() - t0:.1f} s (not part of the pipeline time)")
+        now = run_pipeline([*cli, "run", "--raw", str(raw), "--out", str(work / f"out{n}"), "--overwrite"], None,
+                           ROOT)
+        base = None
+        if args.baseline_ref:
+            tree = _baseline_tree(args.baseline_ref, work)
+            env = {**__import__("os").environ, "PYTHONPATH": str(tree)}
+            base = run_pipeline([sys.executable, "-m", "cdisc_als.cli", "run", "--raw", str(raw),
+                                 "--out", str(work / f"baseline{n}")], env, tree)
+        _print(n, now, base)
+        totals[n] = now.total
+    sizes = sorted(totals)
+    for small, big in zip(sizes, sizes[1:], strict=False):
+        factor = big / small
+        ratio = totals[big] / totals[small]
+        print(f"\nscaling {small:,} -> {big:,} subjects ({factor:g}x): time x {ratio:.2f} "
+              f"(target: at most {1.1 * factor:g}x) -> {'met' if ratio <= 1.1 * factor else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
