@@ -4,8 +4,9 @@ are rows of mappings/metadata/parameters.csv.
 
 ALSFRS-R items and total are the instrument's own rules (bds.alsfrs_items: item 5 = 5b when present;
 bds.alsfrs_totals: study.yaml analysis.alsfrs_missing_item_rule, as in ADSL); subscores are `sum(...)`
-parameters, collected scores `QS.QSTESTCD=<code>` parameters (params.py), slopes the slope functions
-of slopes.py at the study's slope months and responder thresholds.
+parameters, collected scores `QS.QSTESTCD=<code>` parameters (params.py), disease stages `stage(KINGS)`
+and `stage(MITOS)` parameters (staging.py: per administration, stage 5 at the visits after a death),
+slopes the slope functions of slopes.py at the study's slope months and responder thresholds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
+from cdisc_als.adam.staging import derive_death_stages, derive_stage_records, stage_specs
 from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
@@ -30,6 +32,8 @@ def _visit_records(qs: pd.DataFrame, study: Study, parameters: dict[str, Paramet
     parts = [items.reindex(columns=columns), totals.reindex(columns=columns)]
     parts.append(derive_sums(items, parameters).reindex(columns=columns))
     parts.append(select_findings({"QS": qs}, parameters).reindex(columns=columns))
+    parts.append(derive_stage_records(qs, parameters).reindex(columns=[*columns, "CRIT1", "CRIT1FL", "CRIT2",
+                                                                        "CRIT2FL"]))
     records = pd.concat([p for p in parts if len(p)], ignore_index=True)
     records["SRCDOM"] = records["SRCDOM"].fillna("")
     records["SRCVAR"] = records["SRCVAR"].fillna("")
@@ -43,7 +47,12 @@ def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
     records = records[records["USUBJID"].isin(adsl["USUBJID"])]
     visits = bds.analysis_visits(records, "DTC", anchor, study)
     visits = bds.flag_analysis_records(visits)
+    deaths = derive_death_stages(visits, adsl, anchor, study, parameters)
+    if len(deaths):
+        visits = pd.concat([visits, deaths.assign(_DIST=0.0)], ignore_index=True)
     visits = bds.add_baseline(visits, study.baseline_visit.month)
+    stages = visits["PARAMCD"].isin(stage_specs(parameters))
+    visits.loc[stages, "PCHG"] = float("nan")   # a percent change of an ordinal stage means nothing
     slopes = derive_slope_params(visits, parameters, adsl, study)
     slopes["ADT"] = slopes["AENDT"]
     slopes["ADY"] = d.study_day(slopes["ADT"], slopes["USUBJID"].map(adsl.set_index("USUBJID")["RFSTDT"]))

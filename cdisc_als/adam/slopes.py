@@ -78,7 +78,8 @@ def _two_point(visits: pd.DataFrame, spec: SlopeSpec, study: Study) -> pd.DataFr
     return out
 
 
-def _dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
+def dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
+    """Subjects who died by month m: DTHDT <= RFSTDT + month x month_length_days (rounded half up)."""
     died = adsl.dropna(subset=["DTHDT"])
     days = int(month * study.month_length_days + 0.5)
     return set(died.loc[died["DTHDT"] <= died["RFSTDT"] + pd.Timedelta(days=days), "USUBJID"])
@@ -87,7 +88,7 @@ def _dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
 def _improvement(first: pd.DataFrame, second: pd.DataFrame, spec: SlopeSpec, month: float | None,
                  adsl: pd.DataFrame, study: Study, label: str) -> pd.DataFrame:
     out = bds.combine_slopes(first, second, d.slope_improvement, spec.paramcd, "")
-    dead = _dead_by_month(adsl, month, study) if month is not None else set()
+    dead = dead_by_month(adsl, month, study) if month is not None else set()
     if dead:
         missing = second[~second["USUBJID"].isin(out["USUBJID"]) & second["USUBJID"].isin(dead)]
         avisit = first["AVISIT"].iloc[0] if len(first) else f"MONTH 0-{month:g}"
