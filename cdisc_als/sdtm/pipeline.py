@@ -25,7 +25,7 @@ from cdisc_als.metadata import Metadata, load_metadata
 from cdisc_als.raw.pipeline import read_and_check_raw
 from cdisc_als.raw.spec import load_raw_spec
 from cdisc_als.resources import mappings_dir
-from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
+from cdisc_als.sdtm.engine import TRACE, MappingContext, available_sources, run_domain
 from cdisc_als.sdtm.spec import load_domain_specs
 from cdisc_als.study import Study
 
@@ -111,6 +111,9 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
 
     datasets, traces, labels = {}, {}, {}
     for spec in specs:
+        if not spec.parameters and not available_sources(spec, ctx):
+            say(f"skipping {spec.domain}: none of its raw tables ({', '.join(s.table for s in spec.sources)}) is present")
+            continue
         say(f"mapping {spec.domain}")
         result = run_domain(spec, ctx)
         ctx.built[spec.domain] = result.data
