@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from cdisc_als.adam.bds import ALSFRS_ITEMS
-from cdisc_als.adam.staging import (derive_death_stages, derive_kings_stage, derive_mitos_stage,
-                                    derive_stage_records, item_table)
+from cdisc_als.adam.staging import (
+    derive_death_stages,
+    derive_kings_stage,
+    derive_mitos_stage,
+    derive_stage_records,
+    item_table,
+)
 from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.resources import MAPPINGS_DIR
 from cdisc_als.study import load_study
