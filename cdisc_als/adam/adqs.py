@@ -24,7 +24,8 @@ from cdisc_als.study import Study
 
 
 def _visit_records(qs: pd.DataFrame, study: Study, parameters: dict[str, Parameter]) -> pd.DataFrame:
-    items = bds.alsfrs_items(qs).rename(columns={"QSDTC": "DTC", "QSSEQ": "SRCSEQ"})
+    collected = bds.alsfrs_items(qs)
+    items = collected.rename(columns={"QSDTC": "DTC", "QSSEQ": "SRCSEQ"})
     items["SRCDOM"], items["SRCVAR"] = "QS", "QSSTRESN"
     totals = bds.alsfrs_totals(items.rename(columns={"DTC": "QSDTC"}), study.analysis.alsfrs_missing_item_rule)
     totals = totals.rename(columns={"QSDTC": "DTC"}).assign(PARAMCD="ALSR1TOT")
@@ -32,7 +33,7 @@ def _visit_records(qs: pd.DataFrame, study: Study, parameters: dict[str, Paramet
     parts = [items.reindex(columns=columns), totals.reindex(columns=columns)]
     parts.append(derive_sums(items, parameters).reindex(columns=columns))
     parts.append(select_findings({"QS": qs}, parameters).reindex(columns=columns))
-    parts.append(derive_stage_records(qs, parameters).reindex(columns=[*columns, "CRIT1", "CRIT1FL", "CRIT2",
+    parts.append(derive_stage_records(qs, parameters, collected).reindex(columns=[*columns, "CRIT1", "CRIT1FL", "CRIT2",
                                                                         "CRIT2FL"]))
     records = pd.concat([p for p in parts if len(p)], ignore_index=True)
     records["SRCDOM"] = records["SRCDOM"].fillna("")

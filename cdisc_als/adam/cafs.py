@@ -48,26 +48,32 @@ from cdisc_als.study import Study
 
 DIED, COMPLETED, LEFT = "DIED", "COMPLETED", "LEFT ALIVE"
 FUNCTION = re.compile(r"\s*(cafs|alssurv|rank)\(\s*([A-Z][A-Z0-9]{0,7})\s*(?:,\s*([0-9.]+)\s*)?\)\s*")
-OUTCOME_COLUMNS = ["USUBJID", "STATUS", "TIME", "CHANGE", "ADT"]
+
+
+def _outcome_order(outcomes: pd.DataFrame) -> np.ndarray:
+    """One number per subject that orders the outcomes worst first: deaths by time of death, then the
+    others by CHANGE (the CAFS comparison is a total preorder, so it is a sort)."""
+    died = (outcomes["STATUS"] == DIED).to_numpy()
+    time = outcomes["TIME"].to_numpy(float)
+    change = outcomes["CHANGE"].to_numpy(float)
+    if np.isnan(time[died]).any() or np.isnan(change[~died]).any():
+        raise ValueError("CAFS outcomes need TIME for every death and CHANGE for every other subject")
+    if not died.any() or died.all():
+        return np.where(died, time, change)
+    offset = time[died].max() + 1.0 - change[~died].min()
+    return np.where(died, time, change + offset)
 
 
 def cafs_scores(outcomes: pd.DataFrame) -> pd.Series:
     """The CAFS sum of pairwise scores of every subject (index of `outcomes`; columns STATUS, TIME,
     CHANGE): +1 for each subject it beats, -1 for each it loses to, 0 for ties (rules in the module
-    docstring)."""
+    docstring). The comparisons order the subjects totally (deaths by time, then the others by change),
+    so the sum is computed as 2 x mid-rank - (n + 1) instead of over the n^2 pairs."""
     missing = [c for c in ("STATUS", "TIME", "CHANGE") if c not in outcomes.columns]
     if missing:
         raise KeyError(f"cafs_scores: outcomes lack required column(s) {missing}")
-    died = (outcomes["STATUS"] == DIED).to_numpy()
-    time = outcomes["TIME"].to_numpy(float)
-    change = outcomes["CHANGE"].to_numpy(float)
-    by_survival = np.sign(time[:, None] - time[None, :])
-    with np.errstate(invalid="ignore"):
-        by_function = np.nan_to_num(np.sign(change[:, None] - change[None, :]), nan=0.0)
-    score = np.where(died[:, None] & died[None, :], np.nan_to_num(by_survival, nan=0.0),
-                     np.where(died[:, None], -1.0, np.where(died[None, :], 1.0, by_function)))
-    np.fill_diagonal(score, 0.0)
-    return pd.Series(score.sum(axis=1), index=outcomes.index, name="CAFSS")
+    ranks = worst_first_ranks(_outcome_order(outcomes))
+    return pd.Series(2 * ranks - (len(outcomes) + 1), index=outcomes.index, name="CAFSS")
 
 
 def worst_first_ranks(values) -> np.ndarray:
@@ -75,10 +81,15 @@ def worst_first_ranks(values) -> np.ndarray:
     return rankdata(np.asarray(values, dtype=float), method="average")
 
 
-def _change_at(trajectory: pd.DataFrame, month: float) -> pd.Series:
-    """USUBJID -> the change at the last trajectory month on or before `month`."""
-    upto = trajectory[trajectory["MONTH"] <= month + 1e-9].sort_values(["USUBJID", "MONTH"])
-    return upto.groupby("USUBJID")["CHANGE"].last()
+def _changes_at(trajectory: pd.DataFrame, months) -> dict[float, pd.Series]:
+    """month -> (USUBJID -> the change at the last trajectory month on or before it)."""
+    wide = trajectory.pivot_table(index="USUBJID", columns="MONTH", values="CHANGE", aggfunc="last")
+    wide = wide.sort_index(axis=1).ffill(axis=1)
+    out = {}
+    for month in months:
+        upto = [m for m in wide.columns if m <= month + 1e-9]
+        out[month] = wide[upto[-1]] if upto else pd.Series(dtype=float)
+    return out
 
 
 def als_surv_ranks(outcomes: pd.DataFrame, trajectory: pd.DataFrame) -> pd.Series:
@@ -90,29 +101,28 @@ def als_surv_ranks(outcomes: pd.DataFrame, trajectory: pd.DataFrame) -> pd.Serie
     if missing:
         raise KeyError(f"als_surv_ranks: missing required column(s) {missing}")
     ended = outcomes[outcomes["STATUS"] != LEFT]
-    died = ended["STATUS"] == DIED
-    # deaths first by time, then completers by change: one sortable number per subject
-    offset = ended.loc[died, "TIME"].max() + 1.0 if died.any() else 0.0
-    low = ended.loc[~died, "CHANGE"].min() if (~died).any() else 0.0
-    key = np.where(died, ended["TIME"], offset + (ended["CHANGE"] - low))
-    position = dict(zip(ended["USUBJID"], worst_first_ranks(key), strict=True))
-    status = dict(zip(outcomes["USUBJID"], outcomes["STATUS"], strict=True))
-    time = dict(zip(outcomes["USUBJID"], outcomes["TIME"], strict=True))
+    ids = ended["USUBJID"].tolist()
+    position = list(worst_first_ranks(_outcome_order(ended)))
+    died_at = np.where(ended["STATUS"] == DIED, ended["TIME"], np.inf).tolist()
     leavers = outcomes[outcomes["STATUS"] == LEFT].sort_values(["TIME", "USUBJID"], ascending=[False, True])
+    changes = _changes_at(trajectory, leavers["TIME"].unique())
     for subject, left_at, change in zip(leavers["USUBJID"], leavers["TIME"], leavers["CHANGE"], strict=True):
-        gone = [s for s in position if status[s] == DIED and time[s] <= left_at]
-        still = sorted((s for s in position if s not in set(gone)), key=position.get)
-        at_w = _change_at(trajectory[trajectory["USUBJID"].isin(still)], left_at)
-        others = np.array([at_w.get(s, np.nan) for s in still], dtype=float)
+        placed = np.asarray(position)
+        gone = np.asarray(died_at) <= left_at
+        order = np.argsort(placed[~gone], kind="stable")
+        ladder = placed[~gone][order]
+        others = changes[left_at].reindex(np.asarray(ids, dtype=object)[~gone][order]).to_numpy(float)
         beaten = np.sum(others < change) + 0.5 * np.sum(~(others < change) & ~(others > change))
-        ladder = [position[s] for s in still]
-        floor = max((position[s] for s in gone), default=(ladder[0] - 1.0) if ladder else 0.0)
-        ladder = [floor, *ladder, (ladder[-1] if ladder else floor) + 1.0]
+        floor = placed[gone].max() if gone.any() else (ladder[0] - 1.0 if ladder.size else 0.0)
+        steps = np.concatenate([[floor], ladder, [(ladder[-1] if ladder.size else floor) + 1.0]])
         where = beaten + 0.5
-        lower = math.floor(where)
-        position[subject] = ladder[lower] + (where - lower) * (ladder[min(lower + 1, len(ladder) - 1)] - ladder[lower])
-    ids = outcomes["USUBJID"].tolist()
-    return pd.Series(worst_first_ranks([position[s] for s in ids]), index=outcomes.index, name="ALSSR")
+        lower = int(math.floor(where))
+        upper = min(lower + 1, steps.size - 1)
+        position.append(steps[lower] + (where - lower) * (steps[upper] - steps[lower]))
+        ids.append(subject)
+        died_at.append(np.inf)
+    final = dict(zip(ids, worst_first_ranks(position), strict=True))
+    return pd.Series([final[s] for s in outcomes["USUBJID"]], index=outcomes.index, name="ALSSR")
 
 
 def derive_cafs_outcomes(adsl: pd.DataFrame, bds: pd.DataFrame, paramcd: str, month: float,
@@ -131,19 +141,21 @@ def derive_cafs_outcomes(adsl: pd.DataFrame, bds: pd.DataFrame, paramcd: str, mo
                    & records["USUBJID"].isin(population)]
     trajectory = pd.DataFrame({"USUBJID": post["USUBJID"], "MONTH": post["AVISITN"], "CHANGE": post["CHG"],
                                "ADT": post["ADT"]}).sort_values(["USUBJID", "MONTH"]).reset_index(drop=True)
-    subjects = adsl[adsl["USUBJID"].isin(population)].set_index("USUBJID")
-    dead = dead_by_month(subjects.reset_index(), month, study)
+    subjects = adsl[adsl["USUBJID"].isin(population)]
+    dead = subjects["USUBJID"].isin(dead_by_month(subjects, month, study)).to_numpy()
     last = trajectory.groupby("USUBJID").tail(1).set_index("USUBJID")
-    rows = []
-    for subject, info in subjects.iterrows():
-        if subject in dead:
-            days = (info["DTHDT"] - info["RFSTDT"]).days
-            rows.append((subject, DIED, days / study.month_length_days, np.nan, info["DTHDT"]))
-        elif subject in last.index:
-            done = abs(last.at[subject, "MONTH"] - month) < 1e-9
-            rows.append((subject, COMPLETED if done else LEFT, float(last.at[subject, "MONTH"]),
-                         float(last.at[subject, "CHANGE"]), last.at[subject, "ADT"]))
-    outcomes = pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
+    known = subjects["USUBJID"].isin(last.index).to_numpy()
+    keep = subjects[dead | known]
+    dead, lasted = dead[dead | known], last.reindex(keep["USUBJID"])
+    death_months = ((keep["DTHDT"] - keep["RFSTDT"]).dt.days / study.month_length_days).to_numpy()
+    completed = np.abs(lasted["MONTH"].to_numpy(float) - month) < 1e-9
+    outcomes = pd.DataFrame({
+        "USUBJID": keep["USUBJID"].to_numpy(),
+        "STATUS": np.where(dead, DIED, np.where(completed, COMPLETED, LEFT)),
+        "TIME": np.where(dead, death_months, lasted["MONTH"].to_numpy(float)),
+        "CHANGE": np.where(dead, np.nan, lasted["CHANGE"].to_numpy(float)),
+        "ADT": np.where(dead, keep["DTHDT"].to_numpy(), lasted["ADT"].to_numpy())})
+    outcomes["ADT"] = pd.to_datetime(outcomes["ADT"])
     return outcomes, trajectory
 
 

@@ -61,15 +61,16 @@ def stage_specs(parameters: dict[str, Parameter]) -> dict[str, str]:
     return out
 
 
-def item_table(qs: pd.DataFrame) -> pd.DataFrame:
+def item_table(qs: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per ALSFRS-R administration (USUBJID, VISITNUM): the 12 item scores (item 5 = 5b when
     answered, else 5a; pandas Float64 with <NA> for a missing item), GASTRO (nullable boolean: True
     when item 5 was answered on the 5b scale, False on the 5a scale, <NA> when on neither) and DTC,
-    the date of the administration (its first item's QSDTC)."""
+    the date of the administration (its first item's QSDTC). `items`: bds.alsfrs_items(qs) when the
+    caller has it already."""
     missing = [c for c in ("USUBJID", "VISITNUM", "QSCAT", "QSTESTCD", "QSSTRESN", "QSDTC") if c not in qs.columns]
     if missing:
         raise KeyError(f"item_table: QS lacks required column(s) {missing}")
-    items = alsfrs_items(qs)
+    items = alsfrs_items(qs) if items is None else items
     wide = items.pivot_table(index=ADMIN_KEYS, columns="PARAMCD", values="AVAL", aggfunc="first")
     wide = wide.reindex(columns=ALSFRS_ITEMS).astype("Float64")
     als = qs[qs["QSCAT"] == "ALSFRS-R"]
@@ -139,16 +140,16 @@ def _flag(criterion: pd.Series) -> np.ndarray:
     return np.where(values.isna(), "", np.where(values.fillna(False), "Y", "N"))
 
 
-def derive_stage_records(qs: pd.DataFrame, parameters: dict[str, Parameter]) -> pd.DataFrame:
+def derive_stage_records(qs: pd.DataFrame, parameters: dict[str, Parameter],
+                         items: pd.DataFrame | None = None) -> pd.DataFrame:
     """The records of every `stage(KINGS)` / `stage(MITOS)` parameter: one per ALSFRS-R administration
     whose items determine the stage (USUBJID, VISITNUM, DTC, PARAMCD, AVAL; King's records also CRIT1/
-    CRIT1FL = stage 4A and CRIT2/CRIT2FL = stage 4B)."""
+    CRIT1FL = stage 4A and CRIT2/CRIT2FL = stage 4B). `items`: bds.alsfrs_items(qs), if at hand."""
     specs = stage_specs(parameters)
     columns = ["USUBJID", "VISITNUM", "DTC", "PARAMCD", "AVAL", "CRIT1", "CRIT1FL", "CRIT2", "CRIT2FL"]
     if not specs:
         return pd.DataFrame(columns=columns)
-    items = item_table(qs)
-    staged = derive_mitos_stage(derive_kings_stage(items))
+    staged = derive_mitos_stage(derive_kings_stage(item_table(qs, items)))
     parts = []
     for code, system in specs.items():
         part = pd.DataFrame({"USUBJID": staged["USUBJID"], "VISITNUM": staged["VISITNUM"], "DTC": staged["DTC"],
@@ -175,6 +176,7 @@ def derive_death_stages(visits: pd.DataFrame, adsl: pd.DataFrame, anchor: pd.Ser
     if missing:
         raise KeyError(f"derive_death_stages: missing required column(s) {missing}")
     codes = list(stage_specs(parameters))
+    visits = visits.loc[visits["PARAMCD"].isin(codes) & (visits["ANL01FL"] == "Y"), ["USUBJID", "PARAMCD", "AVISITN"]]
     dead = adsl.loc[adsl["DTHDT"].notna() & (adsl["DTHDT"] <= adsl["DCUTDT"]), ["USUBJID", "DTHDT"]]
     dead = dead[dead["USUBJID"].isin(anchor.index)]
     base = study.baseline_visit.month
@@ -183,7 +185,7 @@ def derive_death_stages(visits: pd.DataFrame, adsl: pd.DataFrame, anchor: pd.Ser
         target = dead["USUBJID"].map(anchor) + pd.Timedelta(days=study.target_day(visit) - 1)
         reached = dead[target >= dead["DTHDT"]]
         for code in codes:
-            done = visits[(visits["PARAMCD"] == code) & (visits["AVISITN"] == visit.month) & (visits["ANL01FL"] == "Y")]
+            done = visits[(visits["PARAMCD"] == code) & (visits["AVISITN"] == visit.month)]
             todo = reached[~reached["USUBJID"].isin(done["USUBJID"])]
             rows.append(pd.DataFrame({"USUBJID": todo["USUBJID"], "PARAMCD": code, "AVAL": DEATH_STAGE,
                                       "AVISIT": visit.visit, "AVISITN": visit.month, "ADT": todo["DTHDT"]}))
