@@ -5,6 +5,7 @@ on the sample study, and the NIV simulator."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import yaml
 
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.adsl import derive_deltafs, derive_subgroup
-from cdisc_als.adam.pipeline import build_adam, read_sdtm
+from cdisc_als.adam.pipeline import build_adam, check_study_against_metadata, read_sdtm
 from cdisc_als.metadata import load_metadata
 from cdisc_als.resources import MAPPINGS_DIR, SAMPLE_RAW_DIR, SAMPLE_SDTM_DIR
 from cdisc_als.sdtm.pipeline import run_sdtm
@@ -125,3 +126,12 @@ def test_niv_simulator_is_seeded_and_plausible():
     dying = first[first["SUBJID"] == "001"]
     assert dying["HOURS"].tail(14).mean() > 20 > dying["HOURS"].head(14).mean()
     assert len(dying) < 365                                             # download gaps
+
+
+def test_parameters_of_an_undescribed_dataset_are_a_problem():
+    study = parse_study(_study_doc())
+    metadata = load_metadata(None, study)
+    assert check_study_against_metadata(study, metadata) == []
+    without = replace(metadata, datasets={k: v for k, v in metadata.datasets.items() if k != "ADCAFS"})
+    assert check_study_against_metadata(study, without) == [
+        "parameters.csv has ADCAFS parameters but mappings/metadata/datasets.csv does not describe ADCAFS"]

@@ -62,7 +62,8 @@ def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFra
 def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
     """Variables the study spec asks ADaM to derive must be described in the metadata (else finalize
     would drop them): subgroup variables in ADSL and ADTTE, AE window flags in ADAE, one CRITy/CRITyFL
-    pair per responder threshold in ADQS."""
+    pair per responder threshold in ADQS (and CRIT1/CRIT2 for King's stage 4A/4B); and every dataset
+    with parameters in parameters.csv (e.g. ADCAFS) must be in datasets.csv."""
     wanted = [("ADSL", g.variable) for g in study.analysis.subgroups]
     wanted += [("ADSL", f"{g.variable}N") for g in study.analysis.subgroups]
     wanted += [("ADAE", w.flag) for w in study.analysis.ae_windows]
@@ -72,7 +73,8 @@ def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
         # King's stage 4A and 4B are CRIT1/CRIT1FL and CRIT2/CRIT2FL of the stage records
         wanted += [("ADQS", f"CRIT{k}{suffix}") for k in (1, 2) for suffix in ("", "FL")
                    if ("ADQS", f"CRIT{k}{suffix}") not in wanted]
-    problems = []
+    problems = [f"parameters.csv has {name} parameters but mappings/metadata/datasets.csv does not describe {name}"
+                for name in metadata.parameters.datasets() if name not in metadata.datasets]
     for dataset, variable in wanted:
         if variable not in metadata.dataset(dataset).variable_names:
             problems.append(f"{dataset}.{variable} (asked for by study.yaml analysis) is not in "
@@ -91,7 +93,7 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
     out = {"ADSL": adsl, "ADQS": adqs, "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
            "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
            "ADTTE": build_adtte(sdtm, adsl, study, params["ADTTE"], {"ADQS": adqs})}
-    if params["ADCAFS"] and "ADCAFS" in metadata.datasets:
+    if params["ADCAFS"]:
         adcafs = attach_param_text(build_adcafs(adsl, adqs, study, params["ADCAFS"]), params["ADCAFS"], "ADCAFS")
         adcafs = finish_bds(adcafs, adsl)
         adcafs["ADY"] = d.study_day(adcafs["ADT"], adcafs["USUBJID"].map(adsl.set_index("USUBJID")["RFSTDT"]))
