@@ -80,6 +80,9 @@ def test_sample_has_stage_slope_cafs_and_event_free_parameters(sample_adam):
     assert (phantom["AVAL"] == 5).all() and (phantom["ADT"] == phantom["USUBJID"].map(
         sample_adam["ADSL"].set_index("USUBJID")["DTHDT"])).all()
     assert stages["PCHG"].isna().all()
+    stage_4a = stages[stages["CRIT1FL"] == "Y"]
+    assert len(stage_4a) and (stage_4a["AVAL"] == 4).all() and stage_4a["CRIT1"].str.contains("4A").all()
+    assert (stages.loc[stages["DTYPE"] != "PHANTOM", "CRIT2FL"] != "").all()
     assert {"TTDPAV", "TTPAV", "TTKINGSP", "TTMITOSP"} <= set(adtte["PARAMCD"])
     for code in ("CAFSS4", "CAFSS6"):
         assert adcafs.loc[adcafs["PARAMCD"] == code, "AVAL"].sum() == 0      # pairwise scores cancel

@@ -71,11 +71,11 @@ def item_table(qs: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFr
     if missing:
         raise KeyError(f"item_table: QS lacks required column(s) {missing}")
     items = alsfrs_items(qs) if items is None else items
-    wide = items.pivot_table(index=ADMIN_KEYS, columns="PARAMCD", values="AVAL", aggfunc="first")
-    wide = wide.reindex(columns=ALSFRS_ITEMS).astype("Float64")
-    als = qs[qs["QSCAT"] == "ALSFRS-R"]
-    scale = als[als["QSTESTCD"].isin(["ALSR105A", "ALSR105B"])].groupby(ADMIN_KEYS)["QSTESTCD"]
-    gastro = scale.agg(lambda codes: "ALSR105B" in set(codes))
+    unique = items.drop_duplicates([*ADMIN_KEYS, "PARAMCD"]).set_index([*ADMIN_KEYS, "PARAMCD"])["AVAL"]
+    wide = unique.unstack("PARAMCD").reindex(columns=ALSFRS_ITEMS).astype("Float64")
+    scale = qs.loc[(qs["QSCAT"] == "ALSFRS-R") & qs["QSTESTCD"].isin(["ALSR105A", "ALSR105B"]),
+                   [*ADMIN_KEYS, "QSTESTCD"]]
+    gastro = (scale["QSTESTCD"] == "ALSR105B").groupby([scale["USUBJID"], scale["VISITNUM"]]).any()
     wide["GASTRO"] = pd.array(gastro.reindex(wide.index).to_numpy(), dtype="boolean")
     wide["DTC"] = items.groupby(ADMIN_KEYS)["QSDTC"].first().reindex(wide.index)
     return wide.reset_index()
@@ -161,6 +161,26 @@ def derive_stage_records(qs: pd.DataFrame, parameters: dict[str, Parameter],
                 part[f"CRIT{k}"] = part[f"CRIT{k}"].where(part[f"CRIT{k}FL"] != "", "")
         parts.append(part[part["AVAL"].notna()])
     return pd.concat(parts, ignore_index=True).reindex(columns=columns)
+
+
+def attach_stage_criteria(visits: pd.DataFrame, stage_records: pd.DataFrame) -> pd.DataFrame:
+    """CRIT1/CRIT1FL and CRIT2/CRIT2FL (King's stage 4A and 4B) of `stage_records` (derive_stage_records)
+    set on the matching records of `visits` (same USUBJID, VISITNUM and PARAMCD); other records keep
+    what they have (blank when the columns are new)."""
+    criteria = [c for c in ("CRIT1", "CRIT1FL", "CRIT2", "CRIT2FL") if c in stage_records.columns]
+    keys = ["USUBJID", "VISITNUM", "PARAMCD"]
+    flagged = stage_records[stage_records[criteria].fillna("").ne("").any(axis=1)] if criteria else stage_records
+    if flagged.empty:
+        return visits
+    out = visits.copy()
+    for column in criteria:
+        if column not in out.columns:
+            out[column] = ""
+    target = out.loc[out["PARAMCD"].isin(set(flagged["PARAMCD"])), keys]
+    found = target.reset_index().merge(flagged[[*keys, *criteria]].drop_duplicates(keys), on=keys, how="inner")
+    for column in criteria:
+        out.loc[found["index"].to_numpy(), column] = found[column].fillna("").to_numpy()
+    return out
 
 
 def derive_death_stages(visits: pd.DataFrame, adsl: pd.DataFrame, anchor: pd.Series, study: Study,
