@@ -23,13 +23,10 @@ DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?
 def duration_hours(duration: pd.Series) -> pd.Series:
     """ISO 8601 durations of days, hours and minutes (P1D, PT22H, PT7.5H, PT20H30M) -> hours; anything
     else (blank, weeks, years, malformed) -> NaN."""
-    def hours(text: object) -> float:
-        match = DURATION.fullmatch(str(text).strip()) if isinstance(text, str) else None
-        if match is None or not any(match.groups()):
-            return np.nan
-        days, hrs, minutes = (float(g) if g else 0.0 for g in match.groups())
-        return 24 * days + hrs + minutes / 60
-    return pd.Series([hours(v) for v in duration], index=duration.index, dtype="float64")
+    text = duration.where(duration.map(lambda v: isinstance(v, str)), "").astype(str).str.strip()
+    parts = text.str.extract(f"^{DURATION.pattern}$").astype(float)
+    hours = 24 * parts[0].fillna(0) + parts[1].fillna(0) + parts[2].fillna(0) / 60
+    return hours.where(parts.notna().any(axis=1)).astype("float64")
 
 
 def derive_pav_onset(daily: pd.DataFrame, setting: PermanentVentilation) -> pd.DataFrame:
@@ -52,11 +49,9 @@ def derive_pav_onset(daily: pd.DataFrame, setting: PermanentVentilation) -> pd.D
     if data.empty:
         return pd.DataFrame(columns=columns)
     data["DATE"] = pd.to_datetime(data["DATE"]).dt.normalize()
-    per_day = (data.sort_values(["USUBJID", "DATE", "SRCSEQ"], kind="stable")
-               .groupby(["USUBJID", "DATE"], sort=True)
-               .agg(HOURS=("HOURS", lambda h: min(24.0, h.sum(min_count=1)) if h.notna().any() else np.nan),
-                    SRCSEQ=("SRCSEQ", "first"))
-               .reset_index())
+    days = data.sort_values(["USUBJID", "DATE", "SRCSEQ"], kind="stable").groupby(["USUBJID", "DATE"], sort=True)
+    per_day = pd.DataFrame({"HOURS": days["HOURS"].sum(min_count=1).clip(upper=24.0),
+                            "SRCSEQ": days["SRCSEQ"].first()}).reset_index()
     qualifying = per_day[per_day["HOURS"] >= setting.min_hours_per_day - 1e-9].copy()
     if qualifying.empty:
         return pd.DataFrame(columns=columns)
