@@ -138,3 +138,14 @@ def test_parameters_of_an_undescribed_dataset_are_a_problem():
     without = replace(metadata, datasets={k: v for k, v in metadata.datasets.items() if k != "ADCAFS"})
     assert check_study_against_metadata(study, without) == [
         "parameters.csv has ADCAFS parameters but mappings/metadata/datasets.csv does not describe ADCAFS"]
+
+
+def test_a_raw_table_with_a_header_and_no_rows_maps_no_records(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_RAW_DIR, raw)
+    (raw / "niv.csv").write_text("SUBJID,NIVDT,HOURS\n")      # a NIV form nobody needed
+    result = run_sdtm(raw, None, parse_study(_study_doc()))
+    assert not (result.datasets["PR"]["PRCAT"] == "NIV DAILY USE").any()
+    assert not [f for f in result.findings if f.severity == "error"]
+    row = result.reconciliation.set_index("table").loc["niv"]
+    assert (row["rows"], row["records"]) == (0, 0)

@@ -100,7 +100,8 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     tables = {}
     for name, frame in raw.tables.items():
         file = raw.files[name]
-        keep = [(file, int(r)) not in rejected for r in frame["_ROW"]]
+        # a boolean mask, not a list: an empty list would select no columns of a table without rows
+        keep = np.array([(file, int(r)) not in rejected for r in frame["_ROW"]], dtype=bool)
         tables[name] = frame[keep].reset_index(drop=True)
     subject_col, site_col = raw_spec.subject_column, raw_spec.site_column
     subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=[subject_col, site_col]))
