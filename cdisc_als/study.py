@@ -1,10 +1,10 @@
 """The study specification: study.yaml parsed into typed, immutable objects handed to every stage.
 
 Every setting a stage uses lives here, stated once: arms, the visit schedule with its windows and
-epochs, the month length, the time-to-event origin and survival cut-off, the ALSFRS-R missing-item
-rule, responder thresholds, slope months, adverse-event windows, subgroup cut points and the plausible
-date range. `docs/study-spec.md` lists every key with its type, default, allowed values and the
-outputs it changes.
+epochs, the month length, the time-to-event origin, survival cut-off and definition of permanent
+assisted ventilation, the ALSFRS-R missing-item rule, responder thresholds, slope months,
+adverse-event windows, subgroup cut points and the plausible date range. `docs/study-spec.md`
+lists every key with its type, default, allowed values and the outputs it changes.
 
 The models are pydantic v2 models (already installed as a dependency of pandera): unknown keys are
 errors (`extra="forbid"`), values are checked by type and range, and cross-field rules (one baseline
@@ -80,12 +80,23 @@ class Epoch(_Spec):
     end: Text = ""
 
 
+class PermanentVentilation(_Spec):
+    """Permanent assisted ventilation (PAV), an event of the ADTTE parameters whose source has a
+    `PAV(...)` token: non-invasive ventilation of at least `min_hours_per_day` hours on each of at
+    least `min_consecutive_days` consecutive calendar days; the event date is the first day of the
+    first such run. Protocols differ (22 h/day for 7 or for 10 days are common), so it is a setting."""
+
+    min_hours_per_day: float = Field(default=22.0, gt=0, le=24)
+    min_consecutive_days: int = Field(default=7, ge=1, le=366)
+
+
 class Survival(_Spec):
     """Time-to-event settings: ADTTE.STARTDT is the origin visit's date; events after the cut-off are
-    censored at the cut-off."""
+    censored at the cut-off; `permanent_ventilation` defines the PAV event."""
 
     origin_visit: Label
     cutoff_date: dt.date
+    permanent_ventilation: PermanentVentilation = PermanentVentilation()
 
 
 class AeWindow(_Spec):

@@ -105,7 +105,7 @@ def test_define_structure_adam_and_html(exported):
     root = ET.parse(exported["adam"] / "define.xml").getroot()
     mdv = root.find("odm:Study/odm:MetaDataVersion", NS)
     groups = {g.get("Name") for g in mdv.findall("odm:ItemGroupDef", NS)}
-    assert groups == {"ADSL", "ADQS", "ADRE", "ADLB", "ADAE", "ADTTE"}
+    assert groups == {"ADSL", "ADQS", "ADRE", "ADLB", "ADAE", "ADTTE", "ADCAFS"}
     vlm = mdv.find("def:ValueListDef[@OID='VL.ADQS.AVAL']", NS)
     where = {w.find("odm:RangeCheck/odm:CheckValue", NS).text for w in mdv.findall("def:WhereClauseDef", NS)}
     assert len(vlm) > 20 and {"ALSR1TOT", "ALSR1PI4", "TTDEATH"} <= where

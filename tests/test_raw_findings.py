@@ -50,7 +50,11 @@ def _has(result, file, row, column, value, rule):
 
 def test_sample_is_clean():
     result = _check(SAMPLE_RAW_DIR)
-    assert not result.findings.items, [f.describe() for f in result.findings[:5]]
+    # the optional daily-NIV table (permanent assisted ventilation) joins the sample when the simulator
+    # writes it; until then its absence is the one (warning) finding
+    expected = [] if (SAMPLE_RAW_DIR / "niv.csv").exists() else [("RAW-FILE-MISSING", "niv.csv", "warning")]
+    assert [(f.rule, f.file, f.severity) for f in result.findings] == expected, \
+        [f.describe() for f in result.findings[:5]]
     accounting = result.accounting()
     assert accounting["rows_with_errors"].sum() == 0
     assert accounting.set_index("table").loc["demog", "rows"] == 71

@@ -32,8 +32,10 @@ def test_sample_study_config():
     assert study.month_length_days == 30.4375
     assert study.analysis.alsfrs_missing_item_rule is MissingItemRule.ANY_MISSING_TOTAL_MISSING
     assert study.analysis.responder_thresholds == (50, 75, 100)
-    assert [g.variable for g in study.analysis.subgroups] == ["AGEGR1"]
+    assert [g.variable for g in study.analysis.subgroups] == ["AGEGR1", "DFSGR1"]
     assert study.analysis.subgroups[0].levels() == ["<54", ">=54"]
+    assert study.analysis.subgroups[1].levels() == ["<0.5", ">=0.5"]
+    assert study.survival.permanent_ventilation.min_hours_per_day == 22
     assert study.usubjid("01", "007") == f"{study.study_id}-01-007"
 
 

@@ -4,8 +4,9 @@ are rows of mappings/metadata/parameters.csv.
 
 ALSFRS-R items and total are the instrument's own rules (bds.alsfrs_items: item 5 = 5b when present;
 bds.alsfrs_totals: study.yaml analysis.alsfrs_missing_item_rule, as in ADSL); subscores are `sum(...)`
-parameters, collected scores `QS.QSTESTCD=<code>` parameters (params.py), slopes the slope functions
-of slopes.py at the study's slope months and responder thresholds.
+parameters, collected scores `QS.QSTESTCD=<code>` parameters (params.py), disease stages `stage(KINGS)`
+and `stage(MITOS)` parameters (staging.py: per administration, stage 5 at the visits after a death),
+slopes the slope functions of slopes.py at the study's slope months and responder thresholds.
 """
 
 from __future__ import annotations
@@ -16,34 +17,52 @@ from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
+from cdisc_als.adam.staging import (
+    attach_stage_criteria,
+    derive_death_stages,
+    derive_stage_records,
+    stage_specs,
+)
 from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
 
-def _visit_records(qs: pd.DataFrame, study: Study, parameters: dict[str, Parameter]) -> pd.DataFrame:
-    items = bds.alsfrs_items(qs).rename(columns={"QSDTC": "DTC", "QSSEQ": "SRCSEQ"})
+def _visit_records(qs: pd.DataFrame, study: Study,
+                   parameters: dict[str, Parameter]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(records of every collected and per-administration parameter, the stage records with their
+    CRITy columns: those are set on the analysis records at the end, not carried through the windows)."""
+    collected = bds.alsfrs_items(qs)
+    items = collected.rename(columns={"QSDTC": "DTC", "QSSEQ": "SRCSEQ"})
     items["SRCDOM"], items["SRCVAR"] = "QS", "QSSTRESN"
     totals = bds.alsfrs_totals(items.rename(columns={"DTC": "QSDTC"}), study.analysis.alsfrs_missing_item_rule)
     totals = totals.rename(columns={"QSDTC": "DTC"}).assign(PARAMCD="ALSR1TOT")
     columns = ["USUBJID", "VISITNUM", "DTC", "PARAMCD", "AVAL", "SRCDOM", "SRCVAR", "SRCSEQ"]
+    stages = derive_stage_records(qs, parameters, collected)
     parts = [items.reindex(columns=columns), totals.reindex(columns=columns)]
     parts.append(derive_sums(items, parameters).reindex(columns=columns))
     parts.append(select_findings({"QS": qs}, parameters).reindex(columns=columns))
+    parts.append(stages.reindex(columns=columns))
     records = pd.concat([p for p in parts if len(p)], ignore_index=True)
     records["SRCDOM"] = records["SRCDOM"].fillna("")
     records["SRCVAR"] = records["SRCVAR"].fillna("")
-    return records[records["PARAMCD"].isin(parameters)]
+    return records[records["PARAMCD"].isin(parameters)], stages
 
 
 def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
                parameters: dict[str, Parameter]) -> pd.DataFrame:
     anchor = bds.visit_anchor(sdtm["SV"], study)
-    records = _visit_records(sdtm["QS"], study, parameters)
+    records, stage_records = _visit_records(sdtm["QS"], study, parameters)
     records = records[records["USUBJID"].isin(adsl["USUBJID"])]
     visits = bds.analysis_visits(records, "DTC", anchor, study)
     visits = bds.flag_analysis_records(visits)
+    deaths = derive_death_stages(visits, adsl, anchor, study, parameters)
+    if len(deaths):
+        visits = pd.concat([visits, deaths.assign(_DIST=0.0)], ignore_index=True)
     visits = bds.add_baseline(visits, study.baseline_visit.month)
+    stages = visits["PARAMCD"].isin(stage_specs(parameters))
+    visits.loc[stages, "PCHG"] = float("nan")   # a percent change of an ordinal stage means nothing
+    visits = attach_stage_criteria(visits, stage_records)
     slopes = derive_slope_params(visits, parameters, adsl, study)
     slopes["ADT"] = slopes["AENDT"]
     slopes["ADY"] = d.study_day(slopes["ADT"], slopes["USUBJID"].map(adsl.set_index("USUBJID")["RFSTDT"]))

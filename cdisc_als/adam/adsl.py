@@ -3,8 +3,9 @@
 Sources: DM, DS, EX, SV, QS, RE, MH, FA, GF, SS (SDTM frames; character missing = '').
 Populations: SAFFL = ITTFL = RANDFL = 'Y' for every randomized subject; FASFL = 'Y' when the
 subject has a baseline ALSFRS-R total and at least one later total (totals under study.yaml
-analysis.alsfrs_missing_item_rule, as in ADQS). Subgroup variables (e.g. AGEGR1/AGEGR1N) are cut from
-their source variable at study.yaml analysis.subgroups; DCUTDT is the survival cut-off date.
+analysis.alsfrs_missing_item_rule, as in ADQS). Subgroup variables (e.g. AGEGR1/AGEGR1N, the DeltaFS
+group DFSGR1/DFSGR1N) are cut from their source variable at study.yaml analysis.subgroups; DCUTDT is the
+survival cut-off date. DELTAFS is the pre-baseline ALSFRS-R progression rate (derive_deltafs).
 """
 
 from __future__ import annotations
@@ -32,6 +33,30 @@ def derive_subgroup(frame: pd.DataFrame, subgroup: Subgroup) -> pd.DataFrame:
     levels = subgroup.levels()
     out[subgroup.variable] = number.map(lambda n: levels[int(n) - 1] if n == n else "")
     out[f"{subgroup.variable}N"] = number
+    return out
+
+
+ALSFRS_R_MAXIMUM = 48.0   # the ALSFRS-R total of a person without functional loss (12 items x 4)
+
+
+def derive_deltafs(adsl: pd.DataFrame, totals: pd.DataFrame, visitnum: float, month_days: float) -> pd.DataFrame:
+    """DELTAFS, the ALSFRS-R progression rate (Kimura F et al., Neurology 2006;66:265-267; Labra J et al.,
+    J Neurol Neurosurg Psychiatry 2016;87:628-632): (48 - ALSFRS-R total at the reference visit) /
+    (months from symptom onset to that assessment). The reference visit is `visitnum` (the baseline
+    visit); months = (assessment date - ADSL.ONSETDT) / month_days, elapsed days. ONSETDT is the
+    collected onset date with a missing day imputed as the 15th and a missing month as July 1st
+    (ONSETDTF = D or M). Missing when the total, either date, or a positive duration is missing.
+    `totals` holds the ALSFRS-R totals per administration (USUBJID, VISITNUM, AVAL, QSDTC)."""
+    missing = [c for c in ("USUBJID", "ONSETDT") if c not in adsl.columns]
+    missing += [f"totals.{c}" for c in ("USUBJID", "VISITNUM", "AVAL", "QSDTC") if c not in totals.columns]
+    if missing:
+        raise KeyError(f"derive_deltafs: missing required column(s) {missing}")
+    out = adsl.copy()
+    reference = totals[totals["VISITNUM"] == visitnum].drop_duplicates("USUBJID").set_index("USUBJID")
+    score = out["USUBJID"].map(reference["AVAL"])
+    when = out["USUBJID"].map(to_date(reference["QSDTC"]))
+    months = (when - out["ONSETDT"]).dt.days.astype("float64") / month_days
+    out["DELTAFS"] = ((ALSFRS_R_MAXIMUM - score) / months).where(months > 0)
     return out
 
 
@@ -109,7 +134,7 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], study: Study) -> pd.DataFrame:
         start = adsl["USUBJID"].map(wide.get(lead_visit, pd.Series(dtype=float)))
         end = adsl["USUBJID"].map(wide.get(baseline, pd.Series(dtype=float)))
         adsl[name] = d.two_point_slope(start, end, lead_months)
-    adsl["DELTAFS"] = (48 - adsl["BALSFRS"]) / adsl["DURONSM"]
+    adsl = derive_deltafs(adsl, totals, baseline, study.month_length_days)
     for subgroup in study.analysis.subgroups:
         adsl = derive_subgroup(adsl, subgroup)
     return adsl.sort_values("USUBJID").reset_index(drop=True)

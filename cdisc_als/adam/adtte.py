@@ -5,7 +5,16 @@ month_length_days months. Events: the `source` of each parameter in parameters.c
 by ';':
   DM.DTHDTC                 death (ADSL.DTHDT)
   <DOM>.<VAR>=<VALUE>       records of SDTM domain DOM whose VAR equals VALUE, dated by <DOM>STDTC
-                            (or <DOM>DTC), SRCSEQ = <DOM>SEQ
+                            (or <DOM>DTC), SRCSEQ = <DOM>SEQ; a record with <DOM>OCCUR = N (the
+                            procedure did not take place) is never an event
+  PAV(<DOM>.<VAR>=<VALUE>)  permanent assisted ventilation: the daily NIV records so selected, hours
+                            from <DOM>DUR, reduced to the first day of PAV (ventilation.py; definition
+                            in study.yaml survival.permanent_ventilation)
+  <ADAM>.<PARAMCD>>BASE     the analysis records (ANL01FL = Y) of an ADaM BDS parameter after the
+                            baseline visit with AVAL > BASE (e.g. ADQS.KINGSTG>BASE: stage progression),
+                            dated by ADT, SRCSEQ = ASEQ; only subjects with a BASE have a record, and
+                            they are censored at their last analysis record of the parameter (CNSR 1,
+                            LAST ASSESSMENT) instead of the last known alive date
 The earliest event wins. Censoring, latest date wins, ties in this order: 3 = started another MSC
 therapy (SUPPSS SSOTHMSC = Y), 4 = died without the event (parameters whose events do not include
 death), 1 = last known alive date. Data cut-off (study.yaml survival.cutoff_date): events after it
@@ -14,40 +23,89 @@ are not events, and a censoring on or after it is a censoring at it (CNSR 2, DAT
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.bds import to_date
+from cdisc_als.adam.ventilation import derive_pav_onset, duration_hours
 from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.study import Study
 
 DEATH_TOKEN = "DM.DTHDTC"
+PAV_TOKEN = re.compile(r"PAV\((.+)\)")
+ADAM_TOKEN = re.compile(r"(AD[A-Z0-9]{1,6})\.([A-Z][A-Z0-9]{0,7})>BASE")
+EMPTY = pd.DataFrame({"USUBJID": pd.Series(dtype=str), "DATE": pd.Series(dtype="datetime64[ns]")})
 
 
 def _date_variable(frame: pd.DataFrame, domain: str) -> str | None:
     return next((c for c in (f"{domain}STDTC", f"{domain}DTC") if c in frame.columns), None)
 
 
-def event_source(token: str, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) -> d.EventSource:
+def _selected_records(token: str, sdtm: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame | None, str, str, str]:
+    """(records of `<DOM>.<VAR>=<VALUE>` that took place, domain, date variable, value); None when the
+    domain or variable is absent."""
+    target, _, value = token.partition("=")
+    domain, _, variable = target.partition(".")
+    frame = sdtm.get(domain)
+    date_var = _date_variable(frame, domain) if frame is not None else None
+    if frame is None or variable not in frame.columns or date_var is None:
+        return None, domain, date_var or "", value or token
+    rows = frame[frame[variable] == value]
+    if f"{domain}OCCUR" in rows.columns:
+        rows = rows[rows[f"{domain}OCCUR"] != "N"]
+    return rows, domain, date_var, value
+
+
+def _dated(rows: pd.DataFrame, domain: str, date_var: str) -> pd.DataFrame:
+    data = pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows[date_var])})
+    if f"{domain}SEQ" in rows:
+        data["SRCSEQ"] = rows[f"{domain}SEQ"].to_numpy()
+    return data
+
+
+def event_source(token: str, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study | None = None,
+                 adam: dict[str, pd.DataFrame] | None = None) -> d.EventSource:
     """The dated records one source token of parameters.csv selects (no records when the domain is absent)."""
     if token == DEATH_TOKEN:
         return d.EventSource("DEATH", pd.DataFrame({"USUBJID": adsl["USUBJID"], "DATE": adsl["DTHDT"]}), 0,
                              "DEATH", "DM", "DTHDTC")
-    target, _, value = token.partition("=")
-    domain, _, variable = target.partition(".")
-    frame = sdtm.get(domain)
-    empty = pd.DataFrame({"USUBJID": pd.Series(dtype=str), "DATE": pd.Series(dtype="datetime64[ns]")})
-    date_var = _date_variable(frame, domain) if frame is not None else None
-    if frame is None or variable not in frame.columns or date_var is None:
-        return d.EventSource(token, empty, 0, value or token, domain, date_var or "")
-    rows = frame[frame[variable] == value]
-    data = pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows[date_var])})
-    if f"{domain}SEQ" in rows:
-        data["SRCSEQ"] = rows[f"{domain}SEQ"].to_numpy()
-    return d.EventSource(token, data, 0, value, domain, date_var)
+    pav = PAV_TOKEN.fullmatch(token)
+    if pav:
+        rows, domain, date_var, _ = _selected_records(pav.group(1), sdtm)
+        if rows is None or f"{domain}DUR" not in rows.columns or study is None:
+            return d.EventSource(token, EMPTY, 0, "PERMANENT ASSISTED VENTILATION", domain, f"{domain}DUR")
+        daily = _dated(rows, domain, date_var).assign(HOURS=duration_hours(rows[f"{domain}DUR"]).to_numpy())
+        onset = derive_pav_onset(daily, study.survival.permanent_ventilation)
+        return d.EventSource(token, onset, 0, "PERMANENT ASSISTED VENTILATION", domain, f"{domain}DUR")
+    progression = ADAM_TOKEN.fullmatch(token)
+    if progression:
+        dataset, paramcd = progression.groups()
+        records = analysis_records((adam or {}).get(dataset), paramcd)
+        after = records["AVISITN"] > (study.baseline_visit.month if study is not None else 0.0)
+        worse = records[after & (records["AVAL"] > records["BASE"])]
+        return d.EventSource(token, pd.DataFrame({"USUBJID": worse["USUBJID"], "DATE": worse["ADT"],
+                                                  "SRCSEQ": worse["ASEQ"]}),
+                             0, f"{paramcd} ABOVE BASELINE", dataset, "AVAL")
+    rows, domain, date_var, value = _selected_records(token, sdtm)
+    if rows is None:
+        return d.EventSource(token, EMPTY, 0, value, domain, date_var)
+    return d.EventSource(token, _dated(rows, domain, date_var), 0, value, domain, date_var)
 
 
-def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_event: bool) -> list[d.EventSource]:
+def analysis_records(frame: pd.DataFrame | None, paramcd: str) -> pd.DataFrame:
+    """The analysis records (ANL01FL = Y, AVAL present) of one parameter of a BDS dataset: USUBJID, ADT,
+    AVAL, BASE, ASEQ, AVISITN (none when the dataset or a column is absent)."""
+    columns = ["USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN"]
+    if frame is None or not set(columns) | {"PARAMCD", "ANL01FL"} <= set(frame.columns):
+        return pd.DataFrame(columns=columns)
+    rows = frame[(frame["PARAMCD"] == paramcd) & (frame["ANL01FL"] == "Y") & frame["AVAL"].notna()]
+    return rows[columns]
+
+
+def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_event: bool,
+                    assessments: d.EventSource | None = None) -> list[d.EventSource]:
     sources = []
     ss, supp = sdtm.get("SS"), sdtm.get("SUPPSS")
     if ss is not None and supp is not None and len(supp):
@@ -61,9 +119,27 @@ def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_
         dead = adsl.dropna(subset=["DTHDT"])
         sources.append(d.EventSource("DIED", pd.DataFrame({"USUBJID": dead["USUBJID"], "DATE": dead["DTHDT"]}), 4,
                                      "DEATH WITHOUT EVENT", "DM", "DTHDTC"))
+    if assessments is not None:
+        sources.append(assessments)
+        return sources
     alive = adsl[["USUBJID", "LSTALVDT"]].rename(columns={"LSTALVDT": "DATE"})
     sources.append(d.EventSource("LASTALIVE", alive, 1, "LAST KNOWN ALIVE DATE", "ADSL", "LSTALVDT"))
     return sources
+
+
+def _last_assessment(tokens: list[str], adam: dict[str, pd.DataFrame] | None) -> tuple[d.EventSource | None, set]:
+    """For a parameter with an `<ADAM>.<PARAMCD>>BASE` token: the censoring at the last analysis record of
+    that parameter (CNSR 1, LAST ASSESSMENT) and the subjects with a baseline value; (None, set()) else."""
+    match = next((m for m in map(ADAM_TOKEN.fullmatch, tokens) if m), None)
+    if match is None:
+        return None, set()
+    dataset, paramcd = match.groups()
+    records = analysis_records((adam or {}).get(dataset), paramcd)
+    last = records.sort_values(["USUBJID", "ADT"]).groupby("USUBJID", sort=False).tail(1)
+    source = d.EventSource("LASTASSESS", pd.DataFrame({"USUBJID": last["USUBJID"], "DATE": last["ADT"],
+                                                       "SRCSEQ": last["ASEQ"]}),
+                           1, "LAST ASSESSMENT", dataset, "ADT")
+    return source, set(records.loc[records["BASE"].notna(), "USUBJID"])
 
 
 def origin_dates(sv: pd.DataFrame, study: Study) -> pd.Series:
@@ -74,19 +150,27 @@ def origin_dates(sv: pd.DataFrame, study: Study) -> pd.Series:
 
 
 def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
-                parameters: dict[str, Parameter]) -> pd.DataFrame:
+                parameters: dict[str, Parameter], adam: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """One record per subject and parameter; `adam` holds the BDS datasets that `<ADAM>.<PARAMCD>>BASE`
+    tokens read (e.g. {'ADQS': adqs})."""
     start = adsl["USUBJID"].map(origin_dates(sdtm["SV"], study))
     subjects = adsl[["USUBJID"]].assign(STARTDT=start).dropna(subset=["STARTDT"])
     cutoff = d.DataCutoff(pd.Timestamp(study.survival_cutoff))
     parts = []
     for paramn, (paramcd, parameter) in enumerate(parameters.items(), start=1):
         tokens = [t.strip() for t in parameter.source.split(";") if t.strip()]
-        events = [event_source(t, sdtm, adsl) for t in tokens]
-        censors = _censor_sources(sdtm, adsl, death_is_event=DEATH_TOKEN in tokens)
-        tte = d.derive_tte(subjects, events, censors, study.month_length_days, cutoff)
+        events = [event_source(t, sdtm, adsl, study, adam) for t in tokens]
+        assessments, with_baseline = _last_assessment(tokens, adam)
+        censors = _censor_sources(sdtm, adsl, death_is_event=DEATH_TOKEN in tokens, assessments=assessments)
+        eligible = subjects if assessments is None else subjects[subjects["USUBJID"].isin(with_baseline)]
+        if eligible.empty:
+            continue
+        tte = d.derive_tte(eligible, events, censors, study.month_length_days, cutoff)
         tte["PARAMCD"], tte["PARAM"], tte["PARCAT1"], tte["PARAMN"] = (paramcd, parameter.param, parameter.parcat1,
                                                                        float(paramn))
         parts.append(tte)
+    if not parts:
+        return pd.DataFrame(columns=["USUBJID", "STARTDT", "ADT", "AVAL", "CNSR", "PARAMCD", "PARAM", "PARAMN"])
     adtte = pd.concat(parts, ignore_index=True)
     subject = adsl.set_index("USUBJID")
     carried = ["STUDYID", "FASFL", "AGE", "SEX", "ONSETSIT", *(g.variable for g in study.analysis.subgroups),

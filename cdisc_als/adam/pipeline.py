@@ -1,4 +1,5 @@
-"""SDTM XPT folder -> ADSL, ADQS, ADRE, ADLB, ADAE, ADTTE as XPT v5 with metadata labels."""
+"""SDTM XPT folder -> ADSL, ADQS, ADRE, ADLB, ADAE, ADTTE (and ADCAFS when parameters.csv has CAFS
+parameters) as XPT v5 with metadata labels."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_als.adam.adqs import build_adqs
+from cdisc_als.adam import derive as d
+from cdisc_als.adam.adqs import build_adqs, finish_bds
 from cdisc_als.adam.adsl import build_adsl
 from cdisc_als.adam.adtte import build_adtte
+from cdisc_als.adam.cafs import build_adcafs
 from cdisc_als.adam.others import build_adae, build_adlb, build_adre
+from cdisc_als.adam.params import attach_param_text
+from cdisc_als.adam.staging import stage_specs
 from cdisc_als.datasets_io import read_dataset
 from cdisc_als.export.xpt import write_xpt
 from cdisc_als.io import safe_child
@@ -53,13 +58,19 @@ def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFra
 def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
     """Variables the study spec asks ADaM to derive must be described in the metadata (else finalize
     would drop them): subgroup variables in ADSL and ADTTE, AE window flags in ADAE, one CRITy/CRITyFL
-    pair per responder threshold in ADQS."""
+    pair per responder threshold in ADQS (and CRIT1/CRIT2 for King's stage 4A/4B); and every dataset
+    with parameters in parameters.csv (e.g. ADCAFS) must be in datasets.csv."""
     wanted = [("ADSL", g.variable) for g in study.analysis.subgroups]
     wanted += [("ADSL", f"{g.variable}N") for g in study.analysis.subgroups]
     wanted += [("ADAE", w.flag) for w in study.analysis.ae_windows]
     wanted += [("ADQS", f"CRIT{k}{suffix}") for k in range(1, len(study.analysis.responder_thresholds) + 1)
                for suffix in ("", "FL")]
-    problems = []
+    if "KINGS" in stage_specs(metadata.parameters.resolve("ADQS", study)).values():
+        # King's stage 4A and 4B are CRIT1/CRIT1FL and CRIT2/CRIT2FL of the stage records
+        wanted += [("ADQS", f"CRIT{k}{suffix}") for k in (1, 2) for suffix in ("", "FL")
+                   if ("ADQS", f"CRIT{k}{suffix}") not in wanted]
+    problems = [f"parameters.csv has {name} parameters but mappings/metadata/datasets.csv does not describe {name}"
+                for name in metadata.parameters.datasets() if name not in metadata.datasets]
     for dataset, variable in wanted:
         if variable not in metadata.dataset(dataset).variable_names:
             problems.append(f"{dataset}.{variable} (asked for by study.yaml analysis) is not in "
@@ -72,12 +83,18 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
     problems = check_study_against_metadata(study, metadata)
     if problems:
         raise ValueError("the study specification and the metadata disagree:\n  " + "\n  ".join(problems))
-    params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE")}
+    params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE", "ADCAFS")}
     adsl = build_adsl(sdtm, study)
-    return {"ADSL": adsl, "ADQS": build_adqs(sdtm, adsl, study, params["ADQS"]),
-            "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
-            "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
-            "ADTTE": build_adtte(sdtm, adsl, study, params["ADTTE"])}
+    adqs = build_adqs(sdtm, adsl, study, params["ADQS"])
+    out = {"ADSL": adsl, "ADQS": adqs, "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
+           "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
+           "ADTTE": build_adtte(sdtm, adsl, study, params["ADTTE"], {"ADQS": adqs})}
+    if params["ADCAFS"]:
+        adcafs = attach_param_text(build_adcafs(adsl, adqs, study, params["ADCAFS"]), params["ADCAFS"], "ADCAFS")
+        adcafs = finish_bds(adcafs, adsl)
+        adcafs["ADY"] = d.study_day(adcafs["ADT"], adcafs["USUBJID"].map(adsl.set_index("USUBJID")["RFSTDT"]))
+        out["ADCAFS"] = adcafs
+    return out
 
 
 def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,

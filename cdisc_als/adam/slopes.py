@@ -53,15 +53,17 @@ def slope_specs(parameters: dict[str, Parameter]) -> list[SlopeSpec]:
     return out
 
 
-def _wide(visits: pd.DataFrame, paramcd: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    recs = visits[(visits["PARAMCD"] == paramcd) & (visits["ANL01FL"] == "Y") & visits["AVISITN"].notna()]
+def _wide(analysis: dict[str, pd.DataFrame], paramcd: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, dates) by subject and analysis visit of one parameter; `analysis` holds the analysis
+    records (ANL01FL = Y, scheduled visit) split by PARAMCD."""
+    recs = analysis.get(paramcd, pd.DataFrame(columns=["USUBJID", "AVISITN", "AVAL", "ADT"]))
     values = recs.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL", aggfunc="first")
     dates = recs.pivot_table(index="USUBJID", columns="AVISITN", values="ADT", aggfunc="first")
     return values, dates
 
 
-def _two_point(visits: pd.DataFrame, spec: SlopeSpec, study: Study) -> pd.DataFrame:
-    values, dates = _wide(visits, spec.first)
+def _two_point(analysis: dict[str, pd.DataFrame], spec: SlopeSpec, study: Study) -> pd.DataFrame:
+    values, dates = _wide(analysis, spec.first)
     base = study.baseline_visit.month
     if spec.second == "lead-in":
         start, end, avisit, avisitn = study.first_visit.month, base, "LEAD-IN", 100.0
@@ -78,7 +80,8 @@ def _two_point(visits: pd.DataFrame, spec: SlopeSpec, study: Study) -> pd.DataFr
     return out
 
 
-def _dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
+def dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
+    """Subjects who died by month m: DTHDT <= RFSTDT + month x month_length_days (rounded half up)."""
     died = adsl.dropna(subset=["DTHDT"])
     days = int(month * study.month_length_days + 0.5)
     return set(died.loc[died["DTHDT"] <= died["RFSTDT"] + pd.Timedelta(days=days), "USUBJID"])
@@ -87,7 +90,7 @@ def _dead_by_month(adsl: pd.DataFrame, month: float, study: Study) -> set[str]:
 def _improvement(first: pd.DataFrame, second: pd.DataFrame, spec: SlopeSpec, month: float | None,
                  adsl: pd.DataFrame, study: Study, label: str) -> pd.DataFrame:
     out = bds.combine_slopes(first, second, d.slope_improvement, spec.paramcd, "")
-    dead = _dead_by_month(adsl, month, study) if month is not None else set()
+    dead = dead_by_month(adsl, month, study) if month is not None else set()
     if dead:
         missing = second[~second["USUBJID"].isin(out["USUBJID"]) & second["USUBJID"].isin(dead)]
         avisit = first["AVISIT"].iloc[0] if len(first) else f"MONTH 0-{month:g}"
@@ -111,9 +114,13 @@ def derive_slope_params(visits: pd.DataFrame, parameters: dict[str, Parameter], 
     if missing:
         raise KeyError(f"derive_slope_params: visit records lack required column(s) {missing}")
     built: dict[str, pd.DataFrame] = {}
-    for spec in slope_specs(parameters):
+    specs = slope_specs(parameters)
+    wanted = {spec.first for spec in specs if spec.kind == "slope"}
+    analysis = visits[visits["PARAMCD"].isin(wanted) & (visits["ANL01FL"] == "Y") & visits["AVISITN"].notna()]
+    by_parameter = dict(tuple(analysis.groupby("PARAMCD", sort=False)))
+    for spec in specs:
         if spec.kind == "slope":
-            built[spec.paramcd] = _two_point(visits, spec, study)
+            built[spec.paramcd] = _two_point(by_parameter, spec, study)
             continue
         first, second = built.get(spec.first), built.get(spec.second)
         if first is None or second is None:

@@ -26,7 +26,7 @@ from cdisc_als.raw.pipeline import read_and_check_raw
 from cdisc_als.raw.spec import load_raw_spec
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.derive import derive_participation_end
-from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
+from cdisc_als.sdtm.engine import TRACE, MappingContext, available_sources, run_domain
 from cdisc_als.sdtm.spec import DomainSpec, load_domain_specs
 from cdisc_als.sdtm.trial_design import SPEC_FILE, build_trial_design
 from cdisc_als.study import Study
@@ -92,7 +92,7 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     base = mappings_dir(mappings)
     # a study's mappings folder may bring its own metadata and codelists, or use the project's
     metadata = load_metadata(base if (base / "metadata").is_dir() and (base / "codelists.yaml").is_file()
-                             else mappings_dir())
+                             else mappings_dir(), study)
     raw_spec = load_raw_spec(base / "raw" / "tables.yaml")
     specs = load_domain_specs(base / "sdtm", metadata, set(raw_spec.tables))
     say("reading and checking raw tables")
@@ -102,7 +102,8 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     tables = {}
     for name, frame in raw.tables.items():
         file = raw.files[name]
-        keep = [(file, int(r)) not in rejected for r in frame["_ROW"]]
+        # a boolean mask, not a list: an empty list would select no columns of a table without rows
+        keep = np.array([(file, int(r)) not in rejected for r in frame["_ROW"]], dtype=bool)
         tables[name] = frame[keep].reset_index(drop=True)
     subject_col, site_col = raw_spec.subject_column, raw_spec.site_column
     subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=[subject_col, site_col]))
@@ -113,6 +114,9 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
 
     datasets, traces, labels = {}, {}, {}
     for spec in specs:
+        if not spec.parameters and not available_sources(spec, ctx):
+            say(f"skipping {spec.domain}: none of its raw tables ({', '.join(s.table for s in spec.sources)}) is present")
+            continue
         say(f"mapping {spec.domain}")
         result = run_domain(spec, ctx)
         ctx.built[spec.domain] = result.data
