@@ -65,22 +65,20 @@ def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJI
     """Piecewise linear mixed model per group (arm-specific covariance, REML): fixed intercept,
     lead-in slope (time < 0) and post-treatment slope (time > 0), random intercept and both slopes
     per subject (unstructured). Fitting each arm alone equals SAS RANDOM ... GROUP=arm with all
-    fixed effects arm-specific."""
-    import statsmodels.formula.api as smf
+    fixed effects arm-specific. Fitted by cdisc_als.stats.reml (REML EM in plain IEEE arithmetic),
+    so the same data print the same slopes and SEs on every machine."""
+    from cdisc_als.stats.reml import fit_random_coefficients
 
     out = []
-    frame = data.dropna(subset=[value, time]).copy()
-    frame["lead"] = np.minimum(frame[time], 0.0)
-    frame["post"] = np.maximum(frame[time], 0.0)
-    import warnings
-
+    frame = data.dropna(subset=[value, time])
     for level, part in frame.groupby(group, sort=True):
-        model = smf.mixedlm(f"{value} ~ lead + post", part, groups=part[subject], re_formula="~ lead + post")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # convergence chatter of the optimisers
-            fit = model.fit(reml=True, method=["lbfgs", "powell"])
-        out.append(SlopeEstimate(str(level), float(fit.params["lead"]), float(fit.bse["lead"]),
-                                 float(fit.params["post"]), float(fit.bse["post"]), part[subject].nunique()))
+        subjects = []
+        for _, rows in part.groupby(subject, sort=True):
+            months = rows[time].to_numpy(float)
+            design = [(1.0, min(t, 0.0), max(t, 0.0)) for t in months]
+            subjects.append((design, rows[value].to_numpy(float).tolist()))
+        fit = fit_random_coefficients(subjects)
+        out.append(SlopeEstimate(str(level), fit.beta[1], fit.se[1], fit.beta[2], fit.se[2], len(subjects)))
     return out
 
 
