@@ -83,23 +83,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {out / 'sdtm'} and {out / 'adam'}")
-    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_tlf
 
-    progress("computing ARD, rendering tables and reconciling with the published tables")
+    progress("computing ARD and rendering tables")
     ards = run_tlf(out / "adam", out / "tlf", None)
     render_outputs(ards, out / "tlf", None, adam=read_adam(out / "adam"))
     render_figure_files(out / "adam", ards, out / "tlf", None)
     render_outputs({}, out / "tlf", None, shell=True)
     print(f"ARD: {', '.join(ards)} -> {out / 'tlf' / 'ard'}")
-    if raw_dir.resolve() == SAMPLE_RAW_DIR.resolve() or args.reconcile:
-        table = run_reconcile(ards, out / "tlf", None)
-        print(f"reconciliation with the published tables: {table['status'].value_counts().to_dict()} "
-              f"-> {out / 'tlf' / 'reconciliation.csv'}")
+    reference = None if args.no_reference else args.reference or study.reference_outputs
+    differences = _reconcile(ards, out / "tlf", reference, study) if reference else 0
     print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {out / 'tlf'}")
     from cdisc_als.tlf.index import write_index
 
     print(f"index: {write_index(out, f'{study.study_id}: {study.title}')}")
-    return 1 if raw.has_errors or errors or validation_errors else 0
+    return 1 if raw.has_errors or errors or validation_errors or differences else 0
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:
@@ -181,7 +179,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tlf(args: argparse.Namespace) -> int:
-    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_reconcile, run_tlf
+    from cdisc_als.study import load_study
+    from cdisc_als.tlf.run import read_adam, render_figure_files, render_outputs, run_tlf
 
     if args.shell:
         render_outputs({}, Path(args.out), args.catalogue, shell=True)
@@ -194,10 +193,20 @@ def _cmd_tlf(args: argparse.Namespace) -> int:
     render_figure_files(Path(args.adam), ards, Path(args.out), args.catalogue)
     for output_id, ard in ards.items():
         print(f"{output_id:6s} {len(ard):>6d} statistics -> {Path(args.out) / 'ard' / (output_id + '.csv')}")
-    table = run_reconcile(ards, Path(args.out), args.catalogue)
+    if not args.reference:
+        return 0
+    return 1 if _reconcile(ards, Path(args.out), args.reference, load_study(args.study)) else 0
+
+
+def _reconcile(ards: dict, out: Path, reference: str | Path, study) -> int:
+    """Reconcile the ARD with a reference file; print the counts and return the real differences."""
+    from cdisc_als.tlf.reconcile import real_differences
+    from cdisc_als.tlf.run import run_reconcile
+
+    table = run_reconcile(ards, out, reference, study)
     counts = table["status"].value_counts().to_dict()
-    print(f"reconciliation with the published tables: {counts} -> {Path(args.out) / 'reconciliation.csv'}")
-    return 1 if counts.get("differs") else 0
+    print(f"reconciliation with {reference}: {counts} -> {out / 'reconciliation.csv'}")
+    return real_differences(table)
 
 
 def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:
@@ -222,8 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "Stages not yet built are reported as such.")
     run.add_argument("--out", default="output", help="output folder (default: output)")
     run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
-    run.add_argument("--reconcile", action="store_true",
-                     help="compare the results with the paper's tables also for --raw data (always for the sample)")
+    run.add_argument("--reference", help="reference file to reconcile the outputs with (default: study.yaml's "
+                                          "reference_outputs, if it names one); differences give exit status 1")
+    run.add_argument("--no-reference", action="store_true", help="no reconciliation, whatever study.yaml names")
     _stage_options(run, "mappings folder (default: the project's mappings/)")
     run.set_defaults(func=_cmd_run)
 
@@ -298,13 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     tlf = verbs.add_parser(
         "tlf", help="ARD, tables (RTF/HTML/XLSX), mock shells and reconciliation of the output catalogue",
         description="Compute every output of mappings/tlf/outputs.yaml from the ADaM XPT files of --adam as Analysis "
-                    "Results Data (<out>/ard/<output_id>.csv) and reconcile it with the published tables "
-                    "(<out>/reconciliation.csv: match, differs, known inconsistency, approximate); render tables/*.rtf, tables.html "
-                    "and tables.xlsx and figures/*.png; --shell renders the mock shells (placeholders, no data).")
+                    "Results Data (<out>/ard/<output_id>.csv); render tables/*.rtf, tables.html and tables.xlsx and "
+                    "figures/*.png; --shell renders the mock shells (placeholders, no data). With --reference FILE, "
+                    "reconcile the ARD with the reference cells (<out>/reconciliation.csv: match, approximate, known "
+                    "inconsistency, differs, missing); exit status 1 when a cell differs or is missing.")
     tlf.add_argument("--adam", help="folder of ADaM .xpt files (not needed with --shell)")
     tlf.add_argument("--shell", action="store_true", help="render mock shells (placeholders, no data) only")
     tlf.add_argument("--out", required=True, help="output folder")
     tlf.add_argument("--catalogue", help="output catalogue YAML (default: mappings/tlf/outputs.yaml)")
+    tlf.add_argument("--reference", help="reference file (e.g. mappings/reference/oh2018.yaml) to reconcile with")
+    tlf.add_argument("--study", help="study.yaml mapping the reference's arm codes to arm labels "
+                                     "(default: mappings/study.yaml)")
     tlf.set_defaults(func=_cmd_tlf)
     comp = verbs.add_parser(
         "compare", help="PROC COMPARE-style comparison of two datasets, two folders or two ARDs",

@@ -53,6 +53,7 @@ class Study:
     usubjid_pattern: str
     source: Path
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    reference_outputs: Path | None = None     # reference file to reconcile the outputs with (optional)
 
     def arm(self, armcd: str) -> Arm:
         for arm in self.arms:
@@ -150,6 +151,9 @@ def load_study(path: str | Path | None = None) -> Study:
     if origin not in {v.visit for v in visits}:
         raise StudyConfigError(f"{where}: survival.origin_visit '{origin}' is not a visit in 'visits'")
     analysis = doc.get("analysis", {}) or {}
+    reference_outputs = doc.get("reference_outputs")
+    if reference_outputs is not None and not isinstance(reference_outputs, str):
+        raise StudyConfigError(f"{where}: key 'reference_outputs' must be a file path, got {reference_outputs!r}")
 
     return Study(
         study_id=_require(doc, "study_id", str, where),
@@ -166,4 +170,5 @@ def load_study(path: str | Path | None = None) -> Study:
         usubjid_pattern=str(doc.get("usubjid_pattern", "{study_id}-{site_id}-{subject_id}")),
         source=path,
         raw=doc,
+        reference_outputs=path.parent / reference_outputs if reference_outputs else None,
     )

@@ -1,4 +1,4 @@
-"""Compute every catalogue output as ARD from an ADaM folder, and reconcile it with the published tables."""
+"""Compute every catalogue output as ARD from an ADaM folder, and reconcile it with a reference file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_als.io import safe_child, write_csv
+from cdisc_als.study import Study
 from cdisc_als.tlf.ard import compute_output, load_catalogue
-from cdisc_als.tlf.reconcile import reconcile
 
 
 def read_adam(folder: str | Path) -> dict[str, pd.DataFrame]:
@@ -81,9 +81,13 @@ def render_figure_files(adam_dir: str | Path, ards: dict[str, pd.DataFrame], out
                           regression=regression)
 
 
-def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None) -> pd.DataFrame:
-    outputs = load_catalogue(catalogue)
-    arms = outputs[0].get("arms", [])
-    table = reconcile(pd.concat(ards.values(), ignore_index=True), arms)
+def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, reference: str | Path,
+                  study: Study) -> pd.DataFrame:
+    """Reconcile the ARD of every output with the reference file into <out>/reconciliation.csv."""
+    from cdisc_als.reference import load_reference
+    from cdisc_als.tlf.reconcile import COLUMNS, reconcile
+
+    ard = pd.concat(ards.values(), ignore_index=True) if ards else pd.DataFrame(columns=COLUMNS)
+    table = reconcile(ard, load_reference(reference), study)
     write_csv(table, safe_child(Path(out_dir), "reconciliation.csv"))
     return table
