@@ -83,11 +83,40 @@ def _sum_matrices(parts: list[Matrix]) -> Matrix:
     return [[math.fsum(part[i][j] for part in parts) for j in range(cols)] for i in range(rows)]
 
 
+@dataclass
+class _Group:
+    """Subjects sharing one design matrix X: their count, mean response and centred cross-products.
+
+    These are sufficient for the EM: with r_i = y_i - X beta, sum r_i r_i' = C + m d d' where
+    d = mean(y) - X beta, so a step costs the same for 30 subjects or 30,000.
+    """
+
+    x: Matrix
+    m: int
+    mean: list[float]
+    cross: Matrix                  # sum over subjects of (y_i - mean)(y_i - mean)'
+
+
+def _groups(data: list[tuple[Matrix, list[float]]]) -> list[_Group]:
+    members: dict[tuple, list[list[float]]] = {}
+    designs: dict[tuple, Matrix] = {}
+    for x, y in data:
+        key = tuple(tuple(row) for row in x)
+        members.setdefault(key, []).append(y)
+        designs[key] = x
+    out = []
+    for key, ys in members.items():
+        n = len(ys[0])
+        mean = [math.fsum(y[k] for y in ys) / len(ys) for k in range(n)]
+        cross = [[math.fsum((y[a] - mean[a]) * (y[b] - mean[b]) for y in ys) for b in range(n)] for a in range(n)]
+        out.append(_Group(designs[key], len(ys), mean, cross))
+    return out
+
+
 class _Pattern:
-    """Quantities shared by every subject with the same design matrix X, for the current G and sigma2."""
+    """W = V^-1, X'W and X'WX of one design matrix X, for the current G and sigma2."""
 
     def __init__(self, x: Matrix, g: Matrix, sigma2: float):
-        self.x = x
         self.xt = _transpose(x)
         v = _matmul(_matmul(x, g), self.xt)
         for k in range(len(x)):
@@ -95,8 +124,6 @@ class _Pattern:
         self.w = _inverse(v)
         self.xtw = _matmul(self.xt, self.w)
         self.xtwx = _matmul(self.xtw, x)
-        self.gxpxg: Matrix = []
-        self.trace_p = 0.0
 
 
 def _start(subjects: list[tuple[Matrix, list[float]]], p: int) -> tuple[Matrix, float]:
@@ -141,51 +168,53 @@ def fit_random_coefficients(subjects: Sequence[tuple[Sequence[Sequence[float]], 
     p = len(data[0][0][0])
     if sum(len(y) for _, y in data) <= p:
         raise ValueError("a mixed model needs more observations than fixed effects")
-    keys = [tuple(tuple(row) for row in x) for x, _ in data]
+    groups = _groups(data)
     g, sigma2 = _start(data, p)
     iterations, converged = 0, False
     while iterations < max_iter and not converged:
         iterations += 1
-        new_g, new_s = _em_step(data, keys, g, sigma2)
+        new_g, new_s = _em_step(groups, g, sigma2)
         moved = max(max(abs(a - b) / max(1.0, abs(b)) for ra, rb in zip(new_g, g, strict=True)
                         for a, b in zip(ra, rb, strict=True)), abs(new_s - sigma2) / max(1.0, sigma2))
         converged = moved <= tol
         g, sigma2 = new_g, new_s
-    patterns = {key: _Pattern(x, g, sigma2) for key, (x, _) in zip(keys, data, strict=True)}
-    beta, m_inv = _fixed_effects(data, keys, patterns)
+    beta, m_inv = _fixed_effects(groups, [_Pattern(grp.x, g, sigma2) for grp in groups])
     se = tuple(math.sqrt(m_inv[j][j]) if m_inv[j][j] > 0 else math.nan for j in range(p))
     return RemlFit(tuple(beta), se, tuple(tuple(row) for row in g), sigma2, iterations, converged)
 
 
-def _em_step(data: list[tuple[Matrix, list[float]]], keys: list[tuple], g: Matrix,
-             sigma2: float) -> tuple[Matrix, float]:
+def _em_step(groups: list[_Group], g: Matrix, sigma2: float) -> tuple[Matrix, float]:
     """One REML EM step: the new G and sigma2 from the current ones (formulas in the module doc)."""
     p = len(g)
-    patterns = {key: _Pattern(x, g, sigma2) for key, (x, _) in zip(keys, data, strict=True)}
-    beta, m_inv = _fixed_effects(data, keys, patterns)
-    for pat in patterns.values():
+    patterns = [_Pattern(grp.x, g, sigma2) for grp in groups]
+    beta, m_inv = _fixed_effects(groups, patterns)
+    parts_g, parts_s = [], []
+    for grp, pat in zip(groups, patterns, strict=True):
         # X'PX = X'WX - X'WX M^-1 X'WX, and tr P = tr W - tr(W X M^-1 X'W)
         xpx = [[a - b for a, b in zip(r1, r2, strict=True)]
                for r1, r2 in zip(pat.xtwx, _matmul(_matmul(pat.xtwx, m_inv), pat.xtwx), strict=True)]
-        pat.gxpxg = _matmul(_matmul(g, xpx), g)
+        gxpxg = _matmul(_matmul(g, xpx), g)
         correction = _matmul(_matmul(_transpose(pat.xtw), m_inv), pat.xtw)
-        pat.trace_p = math.fsum(pat.w[k][k] - correction[k][k] for k in range(len(pat.x)))
-    step_g, step_s = [], []
-    for key, (x, y) in zip(keys, data, strict=True):
-        pat = patterns[key]
-        resid = [yy - f for yy, f in zip(y, _matvec(x, beta), strict=True)]
-        u = _matvec(g, _matvec(pat.xtw, resid))
-        e = [sigma2 * v for v in _matvec(pat.w, resid)]
-        step_g.append([[u[a] * u[b] + g[a][b] - pat.gxpxg[a][b] for b in range(p)] for a in range(p)])
-        step_s.append(math.fsum(v * v for v in e) + sigma2 * (len(y) - sigma2 * pat.trace_p))
-    n_obs = sum(len(y) for _, y in data)
-    return _symmetric([[v / len(data) for v in row] for row in _sum_matrices(step_g)]), math.fsum(step_s) / n_obs
+        trace_p = math.fsum(pat.w[k][k] - correction[k][k] for k in range(len(grp.x)))
+        # sum over the group's subjects of r r', of u u' (u = G X'W r) and of e'e (e = sigma2 W r)
+        d = [a - b for a, b in zip(grp.mean, _matvec(grp.x, beta), strict=True)]
+        rr = [[c + grp.m * (d[a] * d[b]) for b, c in enumerate(row)] for a, row in enumerate(grp.cross)]
+        gxtw = _matmul(g, pat.xtw)
+        uu = _matmul(_matmul(gxtw, rr), _transpose(gxtw))
+        wrrw = _matmul(_matmul(pat.w, rr), pat.w)
+        ee = sigma2 * sigma2 * math.fsum(wrrw[k][k] for k in range(len(grp.x)))
+        parts_g.append([[uu[a][b] + grp.m * (g[a][b] - gxpxg[a][b]) for b in range(p)] for a in range(p)])
+        parts_s.append(ee + grp.m * (sigma2 * (len(grp.x) - sigma2 * trace_p)))
+    subjects = sum(grp.m for grp in groups)
+    n_obs = sum(grp.m * len(grp.x) for grp in groups)
+    new_g = _symmetric([[v / subjects for v in row] for row in _sum_matrices(parts_g)])
+    return new_g, math.fsum(parts_s) / n_obs
 
 
-def _fixed_effects(data: list[tuple[Matrix, list[float]]], keys: list[tuple],
-                   patterns: dict[tuple, _Pattern]) -> tuple[list[float], Matrix]:
+def _fixed_effects(groups: list[_Group], patterns: list[_Pattern]) -> tuple[list[float], Matrix]:
     """GLS beta and M^-1 = (sum X' W X)^-1 for the current G and sigma2."""
-    m_inv = _inverse(_sum_matrices([patterns[key].xtwx for key in keys]))
-    xtwy = [_matvec(patterns[key].xtw, y) for key, (_, y) in zip(keys, data, strict=True)]
+    m_inv = _inverse(_sum_matrices([[[grp.m * v for v in row] for row in pat.xtwx]
+                                    for grp, pat in zip(groups, patterns, strict=True)]))
+    xtwy = [[grp.m * v for v in _matvec(pat.xtw, grp.mean)] for grp, pat in zip(groups, patterns, strict=True)]
     total = [math.fsum(v[j] for v in xtwy) for j in range(len(m_inv))]
     return _matvec(m_inv, total), m_inv

@@ -38,6 +38,11 @@ class ArdCells:
     def __init__(self, ard: pd.DataFrame):
         self._cells: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
         columns = [ARD_COLUMNS[key] for key in ("output", "row", "arm", "stat", "level", "printed")]
+        absent = [column for column in columns if column not in ard.columns]
+        if absent and len(ard):
+            raise ValueError(f"the ARD has no column {', '.join(absent)} (the reconciliation reads {columns})")
+        if absent:
+            return
         for output, row, arm, stat, level, printed in ard[columns].fillna("").astype(str).itertuples(index=False):
             self._cells.setdefault((output, row, arm, stat), []).append((level, printed))
 
