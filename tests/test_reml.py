@@ -89,3 +89,6 @@ def test_too_little_data_is_an_error_not_a_number():
         fit_random_coefficients([([[1.0, 0.0], [1.0, 1.0]], [3.0, 4.0])])
     with pytest.raises(ValueError, match="more observations"):
         fit_random_coefficients([([[1.0, 0.0]], [3.0]), ([[1.0, 1.0]], [4.0])])
+    no_post = [([[1.0, -3.0, 0.0], [1.0, 0.0, 0.0]], [30.0 + i, 28.0]) for i in range(4)]
+    with pytest.raises(ValueError, match="fixed effects cannot be estimated"):
+        fit_random_coefficients(no_post)

@@ -18,6 +18,8 @@ local optima, depending on the BLAS kernels of the machine (seen on the sample s
 uses only +, -, *, / and square roots, which IEEE 754 rounds correctly on every machine, adds with
 math.fsum (correctly rounded, so the order of the subjects does not matter), and never calls
 BLAS or LAPACK: the same data give the same bits on any machine, numpy build or Python version.
+Subjects with the same design matrix are pooled into their count, mean and centred cross-products,
+which is all a step needs, so its cost does not grow with the number of subjects.
 """
 
 from __future__ import annotations
@@ -213,8 +215,12 @@ def _em_step(groups: list[_Group], g: Matrix, sigma2: float) -> tuple[Matrix, fl
 
 def _fixed_effects(groups: list[_Group], patterns: list[_Pattern]) -> tuple[list[float], Matrix]:
     """GLS beta and M^-1 = (sum X' W X)^-1 for the current G and sigma2."""
-    m_inv = _inverse(_sum_matrices([[[grp.m * v for v in row] for row in pat.xtwx]
-                                    for grp, pat in zip(groups, patterns, strict=True)]))
+    try:
+        m_inv = _inverse(_sum_matrices([[[grp.m * v for v in row] for row in pat.xtwx]
+                                        for grp, pat in zip(groups, patterns, strict=True)]))
+    except ValueError:
+        raise ValueError("the fixed effects cannot be estimated from these data (every subject's "
+                         "times leave one column of X undetermined)") from None
     xtwy = [[grp.m * v for v in _matvec(pat.xtw, grp.mean)] for grp, pat in zip(groups, patterns, strict=True)]
     total = [math.fsum(v[j] for v in xtwy) for j in range(len(m_inv))]
     return _matvec(m_inv, total), m_inv
