@@ -81,11 +81,11 @@ def add_two_group_row(block: Block, output: str, row_id: str, coef: dict[str, in
         block.rows.append(SummaryRow(f"{row_id}.{arm}", members[k], coef, mean, sd, dp, scale, offset))
     if not test:
         return
-    fields: dict[str, float | str | None] = {key: _target(output, row_id, key) for key in ("diff", "se", "lcl", "ucl")}
-    fields = {key: None if value is None else float(value) for key, value in fields.items()}
-    fields["p"] = _target(output, row_id, "pvalue")
-    if any(v is not None for v in fields.values()):
-        block.tests.append(StudentTarget(f"{row_id}.test", f"{row_id}.MSC", f"{row_id}.CONTROL", dp, **fields))
+    printed = {key: _target(output, row_id, key) for key in ("diff", "se", "lcl", "ucl")}
+    numbers = {key: None if value is None else float(value) for key, value in printed.items()}
+    p = _target(output, row_id, "pvalue")
+    if p is not None or any(v is not None for v in numbers.values()):
+        block.tests.append(StudentTarget(f"{row_id}.test", f"{row_id}.MSC", f"{row_id}.CONTROL", dp, **numbers, p=p))
 
 
 def _counts(block: Block, prefix: str, coef: dict[str, int], targets: dict[str, int],
