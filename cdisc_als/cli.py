@@ -48,6 +48,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     out = Path(args.out)
     study = load_study(args.study)
+    reference = None if args.no_reference else args.reference or study.reference_outputs
+    if reference:
+        from cdisc_als.reference import load_reference
+
+        load_reference(reference)              # a bad reference file stops the run before it starts
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
     progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
     raw = read_and_check_raw(raw_dir, study, out_dir=out / "raw")
@@ -91,7 +96,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     render_figure_files(out / "adam", ards, out / "tlf", None)
     render_outputs({}, out / "tlf", None, shell=True)
     print(f"ARD: {', '.join(ards)} -> {out / 'tlf' / 'ard'}")
-    reference = None if args.no_reference else args.reference or study.reference_outputs
     differences = _reconcile(ards, out / "tlf", reference, study) if reference else 0
     print(f"tables (RTF, HTML, XLSX), figures (PNG) and mock shells -> {out / 'tlf'}")
     from cdisc_als.tlf.index import write_index

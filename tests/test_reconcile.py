@@ -134,6 +134,7 @@ def test_sample_study_reconciles_with_the_paper(sample_adam, tmp_path, capsys):
 
 
 def test_changed_and_missing_cells_give_exit_status_1(sample_adam, tmp_path):
+    """No reference: exit 0 and no reconciliation; a changed value and a missing cell: exit 1."""
     doc = yaml.safe_load(OH2018.read_text(encoding="utf-8"))
     cells = doc["outputs"]["T1"]["cells"]
     age = next(cell for cell in cells if cell["row"] == "AGE" and cell["stat"] == "mean")
@@ -145,6 +146,8 @@ def test_changed_and_missing_cells_give_exit_status_1(sample_adam, tmp_path):
     catalogue["outputs"] = [o for o in catalogue["outputs"] if o["id"] == "T1"]
     t1_only = _write(tmp_path / "t1.yaml", catalogue)
     out = tmp_path / "out"
+    assert main(["tlf", "--adam", str(sample_adam), "--out", str(out), "--catalogue", str(t1_only)]) == 0
+    assert not (out / "reconciliation.csv").exists()             # no reference, no reconciliation
     assert main(["tlf", "--adam", str(sample_adam), "--out", str(out), "--catalogue", str(t1_only),
                  "--reference", str(reference)]) == 1
     rec = pd.read_csv(out / "reconciliation.csv", dtype=str, keep_default_na=False).set_index(["row", "cell"])
@@ -156,6 +159,13 @@ def test_changed_and_missing_cells_give_exit_status_1(sample_adam, tmp_path):
                  "--reference", str(OH2018)]) == 1
     rec = pd.read_csv(out / "reconciliation.csv", dtype=str, keep_default_na=False)
     assert set(rec.loc[rec["status"] == "missing", "output_id"]) == {"T2", "T3", "KM", "LMM"}
+
+
+def test_run_refuses_a_bad_reference_before_it_starts(tmp_path, capsys):
+    bad = _write(tmp_path / "bad.yaml", {"outputs": {"T1": {"cells": [{"row": "AGE", "stat": "mean", "value": 1.5}]}}})
+    assert main(["run", "--out", str(tmp_path / "out"), "--reference", str(bad), "--quiet"]) == 2
+    assert "write the printed value in quotes" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.xfail(raises=AttributeError, strict=True,
