@@ -4,14 +4,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= output
 
-.PHONY: run test lint bench sample sample-sdtm clean
+.PHONY: run test test-fast lint bench sample sample-sdtm constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+# the tested versions of every dependency (constraints.txt); pyproject.toml keeps the ranges
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -19,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# everything but the tests marked slow (the 3-minute calibrated regeneration of the sample study)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check cdisc_als tests benchmarks
@@ -33,6 +38,11 @@ sample: $(STAMP)
 sample-sdtm: $(STAMP)
 	rm -rf sample_sdtm/*.xpt sample_sdtm/trace
 	$(BIN)/cdisc-als sdtm --raw cdisc_als/data/sample_raw --out sample_sdtm --quiet
+
+# pin the current venv's versions after a deliberate upgrade (then run `make test` and commit)
+constraints: $(STAMP)
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -iv '^cdisc.als'; } > constraints.new
+	mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) $(OUT)

@@ -48,18 +48,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     study = load_study(args.study)
     metadata = load_metadata(args.mappings, study)
+    reference = None if args.no_reference else args.reference or study.reference_outputs
+    if reference:
+        from cdisc_als.reference import load_reference
+
+        load_reference(reference)              # a bad reference file stops the run before it starts
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
     target = Path(args.out)
     with staged_output(target, overwrite=args.overwrite) as out:
-        status = _run_stages(args, study, metadata, raw_dir, out, target, progress)
+        status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
         inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
+        if reference:
+            inputs["reference"] = Path(reference)
         write_manifest(out, inputs)
     print(f"run manifest (versions, input and output checksums): {target / 'run_manifest.json'}")
     return status
 
 
 def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Path, target: Path,
-                progress: Progress) -> int:
+                progress: Progress, reference: str | Path | None) -> int:
     """Every stage of `run`, writing into `out` (the staging folder); messages name `target`."""
     from cdisc_als.raw.pipeline import read_and_check_raw
     from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
@@ -102,22 +109,19 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     progress("writing the reviewer's guides (cSDRG, ADRG)")
     guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
     print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
-    from cdisc_als.tlf.run import render_shells, run_reconcile, run_tlf
+    from cdisc_als.tlf.run import render_shells, run_tlf
 
-    progress("computing ARD, rendering tables and reconciling with the published tables")
+    progress("computing ARD and rendering tables, listings and figures")
     tlf = run_tlf(out / "adam", out / "tlf", None, study)
     render_shells(out / "tlf", None, study)
     print(f"ARD: {', '.join(tlf.ards)} -> {target / 'tlf' / 'ard'}")
-    if raw_dir.resolve() == SAMPLE_RAW_DIR.resolve() or args.reconcile:
-        table = run_reconcile(tlf.ards, out / "tlf", None, study)
-        print(f"reconciliation with the published tables: {table['status'].value_counts().to_dict()} "
-              f"-> {target / 'tlf' / 'reconciliation.csv'}")
+    differences = _reconcile(tlf.ards, out / "tlf", reference, study, target / "tlf") if reference else 0
     print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
     from cdisc_als.tlf.index import write_index
 
     index = write_index(out, f"{study.study_id}: {study.title}")
     print(f"index: {target / index.relative_to(out)}")
-    return 1 if raw.has_errors or errors or validation_errors else 0
+    return 1 if raw.has_errors or errors or validation_errors or differences or tlf.failed else 0
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:
@@ -202,9 +206,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tlf(args: argparse.Namespace) -> int:
-    from cdisc_als.tlf.run import render_shells, run_reconcile, run_tlf
+    from cdisc_als.study import load_study
+    from cdisc_als.tlf.run import render_shells, run_tlf
 
     out = Path(args.out)
+    if args.reference:
+        from cdisc_als.reference import load_reference
+
+        load_reference(args.reference)         # a bad reference file stops before anything is computed
     if args.shell:
         render_shells(out, args.catalogue, args.study)
         print(f"mock shells -> {out / 'shells'}")
@@ -218,12 +227,21 @@ def _cmd_tlf(args: argparse.Namespace) -> int:
     for finding in result.findings:
         print(finding.describe())
     status = 1 if result.failed else 0
-    if args.reconcile:
-        table = run_reconcile(result.ards, out, args.catalogue, args.study)
-        counts = table["status"].value_counts().to_dict()
-        print(f"reconciliation with the published tables: {counts} -> {out / 'reconciliation.csv'}")
-        status = status or (1 if counts.get("differs") else 0)
+    if args.reference:
+        differences = _reconcile(result.ards, out, args.reference, load_study(args.study), out)
+        status = status or (1 if differences else 0)
     return status
+
+
+def _reconcile(ards: dict, out: Path, reference: str | Path, study, shown: Path) -> int:
+    """Reconcile the ARD with a reference file; print the counts and return the real differences."""
+    from cdisc_als.tlf.reconcile import real_differences
+    from cdisc_als.tlf.run import run_reconcile
+
+    table = run_reconcile(ards, out, reference, study)
+    counts = table["status"].value_counts().to_dict()
+    print(f"reconciliation with {reference}: {counts} -> {shown / 'reconciliation.csv'}")
+    return real_differences(table)
 
 
 def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:
@@ -253,8 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace --out even when it holds files that are not a cdisc-als run")
     run.add_argument("--raw", help="folder of raw CSV/XLSX tables (default: the embedded sample study)")
-    run.add_argument("--reconcile", action="store_true",
-                     help="compare the results with the paper's tables also for --raw data (always for the sample)")
+    run.add_argument("--reference", help="reference file to reconcile the outputs with (default: study.yaml's "
+                                          "reference_outputs, if it names one); differences give exit status 1")
+    run.add_argument("--no-reference", action="store_true", help="no reconciliation, whatever study.yaml names")
     _stage_options(run, "mappings folder (default: the project's mappings/)")
     run.set_defaults(func=_cmd_run)
 
@@ -332,16 +351,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "--adam (a mistake ends with every problem listed and exit status 2), compute every table as "
                     "Analysis Results Data (<out>/ard/<id>.csv), and render tables/<id>.rtf, tables/tables.html, "
                     "tables/tables.xlsx and figures/<id>.png; tlf_findings.csv lists warnings and data findings. "
-                    "--shell renders the mock shells (placeholders, no data); --reconcile compares the sample "
-                    "study's ARD with the published tables. Exit status 1 when an output could not be produced.")
+                    "--shell renders the mock shells (placeholders, no data). With --reference FILE the ARD is "
+                    "reconciled with the reference cells (<out>/reconciliation.csv: match, approximate, known "
+                    "inconsistency, differs, missing). Exit status 1 when an output could not be produced or the "
+                    "reconciliation finds differences or missing cells.")
     tlf.add_argument("--adam", help="folder of ADaM .xpt files (not needed with --shell)")
     tlf.add_argument("--shell", action="store_true", help="render mock shells (placeholders, no data) only")
     tlf.add_argument("--out", required=True, help="output folder")
     tlf.add_argument("--catalogue", help="output catalogue YAML (default: mappings/tlf/outputs.yaml)")
-    tlf.add_argument("--study", help="study.yaml whose arms order the columns (default: mappings/study.yaml for the "
-                                     "default catalogue; for another catalogue the arms come from the data)")
-    tlf.add_argument("--reconcile", action="store_true",
-                     help="also reconcile the ARD with the sample study's published tables")
+    tlf.add_argument("--study", help="study.yaml whose arms order the columns and map a reference's arm codes to "
+                                     "labels (default: mappings/study.yaml for the default catalogue; for another "
+                                     "catalogue the arms come from the data)")
+    tlf.add_argument("--reference", help="reference file (e.g. mappings/reference/oh2018.yaml) to reconcile the ARD "
+                                         "with; differences or missing cells give exit status 1")
     tlf.set_defaults(func=_cmd_tlf)
     comp = verbs.add_parser(
         "compare", help="PROC COMPARE-style comparison of two datasets, two folders or two ARDs",

@@ -53,7 +53,7 @@ class Arm(_Spec):
 
     armcd: Code
     arm: Label
-    trt_code: int = Field(ge=1, le=99)
+    trt_code: int = Field(ge=0, le=999)
     treated: bool
     raw_value: Text | None = None
 
@@ -186,6 +186,7 @@ class Study(_Spec):
     analysis: Analysis = Analysis()
     plausible_dates: PlausibleDates = PlausibleDates()
     trial_design: TrialDesign | None = None
+    reference_outputs: Path | None = None      # reference file to reconcile the outputs with (optional)
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
@@ -364,4 +365,7 @@ def load_study(path: str | Path | None = None) -> Study:
     except yaml.YAMLError as exc:
         raise StudyConfigError(where, [f"not valid YAML: {exc}"]) from None
     study = parse_study(doc, where)
-    return study.model_copy(update={"source": path})
+    reference = study.reference_outputs
+    if reference is not None and not reference.is_absolute():
+        reference = path.parent / reference           # relative to the study.yaml's folder
+    return study.model_copy(update={"source": path, "reference_outputs": reference})

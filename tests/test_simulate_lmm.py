@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cdisc_als.simulate.lmm import (
     MONTH_OF_VISIT,
     SlopeTarget,
     derive_post_slopes,
+    post_slope_weights,
     tune_followup_visits,
     tune_post_slopes,
 )
@@ -29,7 +31,13 @@ def test_post_slope_by_hand():
     # lead slope, so the post slope is the ordinary LS slope of these six:
     # Sxx = 66 - 6 (8/3)^2 = 70/3, Sxy = 449 - 6 (8/3)(173/6) = -37/3, slope = -37/70
     y = np.array([33, 30, 30, 29, 29, 28, 27], dtype=float)
-    assert abs(derive_post_slopes(y[None, :])[0] - (-37 / 70)) < 1e-12
+    assert derive_post_slopes(y[None, :])[0] == -37 / 70          # exact fractions, one final rounding
+    assert sum(post_slope_weights((-3, 0, 1, 2, 3, 4, 6))) == 0    # a constant has no slope
+
+
+def test_tuning_refuses_fractional_scores():
+    with pytest.raises(ValueError, match="whole-number scores"):
+        tune_post_slopes(np.full((3, 7), 30.5), SlopeTarget(-0.5, 0.1))
 
 
 def _cohort(n: int, seed: int) -> np.ndarray:

@@ -86,6 +86,7 @@ def test_scale_mode_is_deterministic(tmp_path):
     assert not filecmp.cmp(a / "alsfrs.csv", c / "alsfrs.csv", shallow=False)
 
 
+@pytest.mark.slow
 def test_calibrated_regeneration_reproduces_the_shipped_sample(tmp_path):
     """The embedded sample study is exactly what `cdisc-als simulate` (seed 20181) writes."""
     out = tmp_path / "sample"
@@ -107,9 +108,10 @@ def test_cli_simulate_and_run(tmp_path, capsys):
     raw = tmp_path / "raw"
     assert main(["simulate", "--subjects", "50", "--seed", "2", "--out", str(raw), "--quiet"]) == 0
     assert "demog" in capsys.readouterr().out
-    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--quiet", "--no-reference"]) == 0
     assert (tmp_path / "out" / "raw" / "raw_findings.csv").exists()
     assert (tmp_path / "out" / "sdtm" / "dm.xpt").exists()
+    assert not (tmp_path / "out" / "tlf" / "reconciliation.csv").exists()
 
 
 def test_console_script_runs_on_the_embedded_sample(tmp_path):

@@ -8,7 +8,8 @@ The full analysis set is laid out as 32 MSC subjects (block index 0-31) followed
 * Controls 55 and 56 have a telephone-only V9: ALSFRS-R is collected, AALS, FVC and SF-36 are
   not, and they have no FVC at V1 either (FVC lead-in n 25).
 
-Each measure is one annealing block (see annealer.py); the blocks are independent.
+Each measure is one annealing block (see annealer.py); the blocks are independent. The targets
+are the cells of the reference file the study configuration names (mappings/reference/oh2018.yaml).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
+from cdisc_als.reference import Reference, load_reference
 from cdisc_als.simulate.annealer import Block, Bound, CountTarget, StudentTarget, SummaryRow, solve_block
+from cdisc_als.study import load_study
 
+ARMS = ("MSC", "CONTROL")         # arm codes of study.yaml, in the order of the FAS blocks
 N_MSC, N_CTL = 32, 27
 MSC = tuple(range(N_MSC))
 CTL = tuple(range(N_MSC, N_MSC + N_CTL))
@@ -36,56 +38,56 @@ MONTH_DAYS = 30.4375
 
 
 @cache
-def published() -> dict[str, Any]:
-    """The published tables (published.yaml shipped with the package)."""
-    text = resources.files("cdisc_als.simulate").joinpath("published.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+def reference() -> Reference:
+    """The published tables the sample study is calibrated to: the reference file that the default
+    study.yaml names under `reference_outputs` (mappings/reference/oh2018.yaml)."""
+    study = load_study()
+    if study.reference_outputs is None:
+        raise ValueError(f"{study.source}: the calibrated sample study needs 'reference_outputs' "
+                         "(the paper's published tables)")
+    return load_reference(study.reference_outputs)
 
 
-def _row(table: str, row_id: str) -> dict[str, Any]:
-    for row in published()[table]["continuous"]:
-        if row["id"] == row_id:
-            return row
-    raise KeyError(row_id)
+# Cells no integer data print as published (the reference's note says why): the value the sample
+# study is calibrated to instead. The other noted cells are no search targets.
+ATTAINABLE = {("T3", "ALSCHG4", "", "ucl"): "4.48", ("T1", "ALSSLI", "", "pvalue"): "0.293",
+              ("T1", "AALSSLI", "MSC", "mean"): "4.22"}
 
 
-def _deviation(row_id: str, cell: str) -> dict[str, Any] | None:
-    for dev in published()["deviations"]:
-        cells = dev["cell"] if isinstance(dev["cell"], list) else [dev["cell"]]
-        if dev["row"] == row_id and cell in cells:
-            return dev
-    return None
-
-
-def _target(row_id: str, cell: str, printed: Any) -> Any:
-    """Printed value, or the documented attainable value, or None when the cell is not a target."""
-    dev = _deviation(row_id, cell)
-    if dev is None:
-        return printed
-    if dev.get("enforce") is False:
+def _target(output: str, row_id: str, stat: str, arm: str = "") -> str | None:
+    """Printed value, or the attainable value, or None when the cell is not a search target."""
+    try:
+        cell = reference().cell(output, row_id, stat, arm)
+    except KeyError:
         return None
-    return dev["calibrate_to"]
+    if not cell.note:
+        return cell.value
+    return ATTAINABLE.get((output, row_id, arm, stat))
 
 
 def _without(members: tuple[int, ...], drop: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(i for i in members if i not in drop)
 
 
-def add_two_group_row(block: Block, table: str, row_id: str, coef: dict[str, int],
+def add_two_group_row(block: Block, output: str, row_id: str, coef: dict[str, int],
                       members: tuple[tuple[int, ...], tuple[int, ...]], scale: float = 1.0,
                       offset: float = 0.0, test: bool = True) -> None:
     """Add the MSC and CONTROL summary rows of a published row, and its Student test targets."""
-    spec = _row(table, row_id)
-    dp = spec["dp"]
-    msc_mean = _target(row_id, "MSC_mean", spec["MSC"][0])
-    block.rows.append(SummaryRow(f"{row_id}.MSC", members[0], coef, msc_mean, spec["MSC"][1], dp, scale, offset))
-    block.rows.append(SummaryRow(f"{row_id}.CONTROL", members[1], coef, spec["CONTROL"][0], spec["CONTROL"][1],
-                                 dp, scale, offset))
+    ref = reference()
+    dp = ref.cell(output, row_id, "mean", "MSC").decimals
+    for k, arm in enumerate(ARMS):
+        mean = float(ATTAINABLE.get((output, row_id, arm, "mean"), ref.value(output, row_id, "mean", arm)))
+        sd = float(ref.value(output, row_id, "sd", arm))
+        block.rows.append(SummaryRow(f"{row_id}.{arm}", members[k], coef, mean, sd, dp, scale, offset))
     if not test:
         return
-    fields = {key: _target(row_id, key, spec.get(key)) for key in ("diff", "se", "lcl", "ucl", "p")}
-    if any(v is not None for v in fields.values()):
-        block.tests.append(StudentTarget(f"{row_id}.test", f"{row_id}.MSC", f"{row_id}.CONTROL", dp, **fields))
+    # the reference names the SE of the difference diff_se (the ARD's name); the Student target calls it se
+    printed = {key: _target(output, row_id, stat) for key, stat in
+               (("diff", "diff"), ("se", "diff_se"), ("lcl", "lcl"), ("ucl", "ucl"))}
+    numbers = {key: None if value is None else float(value) for key, value in printed.items()}
+    p = _target(output, row_id, "pvalue")
+    if p is not None or any(v is not None for v in numbers.values()):
+        block.tests.append(StudentTarget(f"{row_id}.test", f"{row_id}.MSC", f"{row_id}.CONTROL", dp, **numbers, p=p))
 
 
 def _counts(block: Block, prefix: str, coef: dict[str, int], targets: dict[str, int],
@@ -95,10 +97,7 @@ def _counts(block: Block, prefix: str, coef: dict[str, int], targets: dict[str, 
 
 
 def _responder_target(row_id: str) -> dict[str, int]:
-    for row in published()["table3"]["responders"]["rows"]:
-        if row["id"] == row_id:
-            return {"MSC": row["MSC"], "CONTROL": row["CONTROL"]}
-    raise KeyError(row_id)
+    return {arm: int(reference().value("T3", row_id, "n", arm)) for arm in ARMS}
 
 
 def alsfrs_block() -> Block:
@@ -107,12 +106,12 @@ def alsfrs_block() -> Block:
     v10 = (_without(MSC, MSC_DEAD), _without(CTL, CTL_DEAD))
     block = Block(variables=("v5", "k", "d4", "d6"), n_subjects=N_MSC + N_CTL,
                   fixed={"d6": set(MSC_DEAD + CTL_DEAD)})
-    add_two_group_row(block, "table1", "ALSBL", {"v5": 1}, fas)
-    add_two_group_row(block, "table1", "ALSSLI", {"k": 1}, fas, scale=3)
-    add_two_group_row(block, "table3", "ALSCHG4", {"d4": 1}, fas)
-    add_two_group_row(block, "table3", "ALSCHG6", {"d6": 1}, v10)
-    add_two_group_row(block, "table3", "ALSSC4", {"d4": 3, "k": -4}, fas, scale=12)
-    add_two_group_row(block, "table3", "ALSSC6", {"d6": 1, "k": -2}, v10, scale=6)
+    add_two_group_row(block, "T1", "ALSBL", {"v5": 1}, fas)
+    add_two_group_row(block, "T1", "ALSSLI", {"k": 1}, fas, scale=3)
+    add_two_group_row(block, "T3", "ALSCHG4", {"d4": 1}, fas)
+    add_two_group_row(block, "T3", "ALSCHG6", {"d6": 1}, v10)
+    add_two_group_row(block, "T3", "ALSSC4", {"d4": 3, "k": -4}, fas, scale=12)
+    add_two_group_row(block, "T3", "ALSSC6", {"d6": 1, "k": -2}, v10, scale=6)
     arms4 = {"MSC": MSC, "CONTROL": CTL}
     arms6 = {"MSC": v10[0], "CONTROL": v10[1]}
     _counts(block, "RESP4_GE100", {"d4": 1}, _responder_target("RESP4_GE100"), arms4, False)
@@ -141,10 +140,10 @@ def aals_block() -> Block:
     both = (_without(MSC, MSC_NO_AALS_V1), _without(CTL, CTL_PHONE_V9))
     block = Block(variables=("b", "k", "d4"), n_subjects=N_MSC + N_CTL, step={"b": 3, "k": 2, "d4": 2},
                   fixed={"k": set(MSC_NO_AALS_V1), "d4": set(CTL_PHONE_V9)})
-    add_two_group_row(block, "table1", "AALSBL", {"b": 1}, (MSC, CTL))
-    add_two_group_row(block, "table1", "AALSSLI", {"k": 1}, lead, scale=3)
-    add_two_group_row(block, "table3", "AALSCHG4", {"d4": 1}, change)
-    add_two_group_row(block, "table3", "AALSSC4", {"d4": 3, "k": -4}, both, scale=12)
+    add_two_group_row(block, "T1", "AALSBL", {"b": 1}, (MSC, CTL))
+    add_two_group_row(block, "T1", "AALSSLI", {"k": 1}, lead, scale=3)
+    add_two_group_row(block, "T3", "AALSCHG4", {"d4": 1}, change)
+    add_two_group_row(block, "T3", "AALSSC4", {"d4": 3, "k": -4}, both, scale=12)
     everyone = MSC + CTL
     block.bounds += [
         Bound(everyone, {"b": 1}, 40, 150),
@@ -163,10 +162,10 @@ def fvc_block() -> Block:
     change = (_without(MSC, MSC_NO_FVC_V9), _without(CTL, CTL_PHONE_V9))
     block = Block(variables=("b", "k", "d4"), n_subjects=N_MSC + N_CTL, step={"b": 30, "k": 20, "d4": 20},
                   fixed={"k": set(no_v1), "d4": set(MSC_NO_FVC_V9 + CTL_PHONE_V9)})
-    add_two_group_row(block, "table1", "FVCBL", {"b": 1}, (MSC, CTL), scale=10)
-    add_two_group_row(block, "table1", "FVCSLI", {"k": 1}, lead, scale=30)
-    add_two_group_row(block, "table3", "FVCCHG4", {"d4": 1}, change, scale=10)
-    add_two_group_row(block, "table3", "FVCSC4", {"d4": 3, "k": -4}, change, scale=120)
+    add_two_group_row(block, "T1", "FVCBL", {"b": 1}, (MSC, CTL), scale=10)
+    add_two_group_row(block, "T1", "FVCSLI", {"k": 1}, lead, scale=30)
+    add_two_group_row(block, "T3", "FVCCHG4", {"d4": 1}, change, scale=10)
+    add_two_group_row(block, "T3", "FVCSC4", {"d4": 3, "k": -4}, change, scale=120)
     everyone = MSC + CTL
     block.bounds += [
         Bound(everyone, {"b": 1}, 250, 1250),
@@ -181,8 +180,8 @@ def sf36_block() -> Block:
     change = (MSC, _without(CTL, CTL_PHONE_V9))
     block = Block(variables=("b", "d4"), n_subjects=N_MSC + N_CTL, step={"b": 30, "d4": 30},
                   fixed={"d4": set(CTL_PHONE_V9)})
-    add_two_group_row(block, "table1", "SF36BL", {"b": 1}, (MSC, CTL), scale=10)
-    add_two_group_row(block, "table3", "SF36CHG4", {"d4": 1}, change, scale=10)
+    add_two_group_row(block, "T1", "SF36BL", {"b": 1}, (MSC, CTL), scale=10)
+    add_two_group_row(block, "T3", "SF36CHG4", {"d4": 1}, change, scale=10)
     everyone = MSC + CTL
     block.bounds += [Bound(everyone, {"b": 1}, 50, 950),
                      Bound(change[0] + change[1], {"b": 1, "d4": 1}, 20, 1000)]
@@ -194,9 +193,9 @@ def baseline_block() -> Block:
     block = Block(variables=("age", "onset_days", "diag_days"), n_subjects=N_MSC + N_CTL,
                   step={"age": 2, "onset_days": 25, "diag_days": 20})
     fas = (MSC, CTL)
-    add_two_group_row(block, "table1", "AGE", {"age": 1}, fas)
-    add_two_group_row(block, "table1", "DURSYM", {"onset_days": 1}, fas, scale=MONTH_DAYS, offset=1.0)
-    add_two_group_row(block, "table1", "DURDIAG", {"diag_days": 1}, fas, scale=MONTH_DAYS, offset=1.0)
+    add_two_group_row(block, "T1", "AGE", {"age": 1}, fas)
+    add_two_group_row(block, "T1", "DURSYM", {"onset_days": 1}, fas, scale=MONTH_DAYS, offset=1.0)
+    add_two_group_row(block, "T1", "DURDIAG", {"diag_days": 1}, fas, scale=MONTH_DAYS, offset=1.0)
     everyone = MSC + CTL
     block.bounds += [
         Bound(everyone, {"age": 1}, 30, 74),

@@ -9,6 +9,8 @@ responders get a weak relation (R^2 about 0.06). Both hold among the subjects wi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -26,15 +28,20 @@ ANALYTES = {
 GOOD_R2, POOR_R2 = 0.259, 0.062
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """a . b correctly rounded (math.fsum): the same bits whatever BLAS kernel the machine has."""
+    return math.fsum((a * b).tolist())
+
+
 def _related_change(x: np.ndarray, r2: float, scale: float, rng: np.random.Generator) -> np.ndarray:
     """y = -beta x + e with e orthogonal to x and R^2(y ~ x) exactly r2 (before rounding)."""
-    xc = x - x.mean()
+    xc = x - math.fsum(x.tolist()) / x.size
     e = rng.normal(0, 1, x.size)
-    e = e - e.mean()
-    e = e - xc * (e @ xc) / (xc @ xc)
-    beta = scale / np.std(xc)
+    e = e - math.fsum(e.tolist()) / e.size
+    e = e - xc * (_dot(e, xc) / _dot(xc, xc))
+    beta = scale / math.sqrt(_dot(xc, xc) / xc.size)
     signal = -beta * xc
-    e = e * np.sqrt((signal @ signal) * (1 - r2) / r2 / (e @ e))
+    e = e * math.sqrt(_dot(signal, signal) * (1 - r2) / r2 / _dot(e, e))
     return signal + e
 
 
@@ -53,7 +60,8 @@ def csf_values(subjects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
     for mask, r2 in ((good & paired, GOOD_R2), (~good & paired, POOR_R2)):
         if mask.sum() > 3:
             related = _related_change(tgf_change[mask], r2, 60.0, rng)
-            mcp_change[mask] = related - related.mean() + (mcp_v5[mask] * ANALYTES["MCP-1"][2]).mean()
+            shift = math.fsum((mcp_v5[mask] * ANALYTES["MCP-1"][2]).tolist()) / related.size
+            mcp_change[mask] = related - math.fsum(related.tolist()) / related.size + shift
     rows = []
     for name, (v5, change) in values.items():
         digits = 1 if ANALYTES[name][0] >= 10 else 2

@@ -132,21 +132,29 @@ def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
 
 def _published_post_slopes() -> dict[str, SlopeTarget]:
     """Per-arm post-treatment slope (SE) of the paper's post hoc mixed model."""
-    post = cal.published()["mixed_model"]["post_slope"]
-    return {arm: SlopeTarget(*post[arm]) for arm in ("MSC", "CONTROL")}
+    ref = cal.reference()
+    return {arm: SlopeTarget(float(ref.value("LMM", "LMMPOST", "estimate", arm)),
+                             float(ref.value("LMM", "LMMPOST", "se", arm))) for arm in cal.ARMS}
+
+
+def _level_counts(row: str, arm: str, levels: tuple[str, str]) -> list[int]:
+    """Published Table 1 counts of two levels of a categorical row, for one arm."""
+    return [int(cal.reference().value("T1", row, "n", arm, level)) for level in levels]
 
 
 def _fas_sexes(rng: np.random.Generator) -> np.ndarray:
     sexes = np.empty(cal.N_MSC + cal.N_CTL, dtype=object)
-    sexes[: cal.N_MSC] = rng.permutation(["M"] * 18 + ["F"] * 14)
-    sexes[cal.N_MSC:] = rng.permutation(["M"] * 11 + ["F"] * 16)
+    for arm, part in zip(cal.ARMS, (slice(None, cal.N_MSC), slice(cal.N_MSC, None)), strict=True):
+        male, female = _level_counts("SEX", arm, ("M", "F"))
+        sexes[part] = rng.permutation(["M"] * male + ["F"] * female)
     return sexes
 
 
 def _fas_onsets(rng: np.random.Generator) -> np.ndarray:
     bulbar = np.zeros(cal.N_MSC + cal.N_CTL, dtype=bool)
-    bulbar[: cal.N_MSC] = rng.permutation([True] * 9 + [False] * 23)
-    bulbar[cal.N_MSC:] = rng.permutation([True] * 6 + [False] * 21)
+    for arm, part in zip(cal.ARMS, (slice(None, cal.N_MSC), slice(cal.N_MSC, None)), strict=True):
+        n_bulbar, n_limb = _level_counts("ONSET", arm, ("BULBAR", "LIMB"))
+        bulbar[part] = rng.permutation([True] * n_bulbar + [False] * n_limb)
     return bulbar
 
 
@@ -294,8 +302,7 @@ def _fill_survival(plan: pd.DataFrame, rows: np.ndarray, idx: np.ndarray, seed: 
         min_day=(last_trial - v1).astype(int) + 30,
         fixed_death_day=fixed,
     )
-    targets = cal.published()["survival"]
-    surv, summary, loss = solve_survival(inputs, targets, seed)
+    surv, summary, loss = solve_survival(inputs, cal.reference().output_cells("KM"), seed)
     end = v1 + surv.end_day.astype("timedelta64[D]")
     for k, row in enumerate(rows):
         if surv.end_kind[k] == DEATH:

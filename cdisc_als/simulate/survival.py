@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from cdisc_als.reference import ReferenceCell
 from cdisc_als.rounding import format_pvalue
 from cdisc_als.stats.km import km_restricted_mean, logrank_p
 
@@ -75,22 +77,27 @@ def _p_loss(p: float, printed: str) -> float:
     return 0.0 if format_pvalue(p) == printed else abs(p - float(printed)) / 0.01 + 0.2
 
 
-def survival_loss(summary: dict[str, float], targets: dict[str, object]) -> float:
-    """Distance of the summaries from the published values (0 when all print as published)."""
-    overall = targets["overall"]
-    young = targets["age_lt54"]
-    young_tf = targets["age_lt54_tracheostomy_free"]
+# catalogue row of the survival output -> summary prefix; ARD statistic -> summary statistic
+SUMMARY_ROWS = {"OS": "os.all", "OS_LT54": "os.young", "TFS": "tf.all", "TFS_LT54": "tf.young"}
+SUMMARY_STATS = {"rmst": "mean", "rmst_se": "se", "pvalue": "p"}
+SCALE = {"rmst": 1.0, "rmst_se": 0.5}
+
+
+def survival_loss(summary: dict[str, float], targets: Sequence[ReferenceCell]) -> float:
+    """Distance of the summaries from the published values (0 when all print as published).
+
+    targets: the reference cells of the survival output; the per-arm restricted means and SEs add
+    how far they lie outside their rounding box (arm by arm), then the log-rank p values."""
     loss = 0.0
-    for arm in ("MSC", "CONTROL"):
-        mean, se = overall[arm]
-        loss += _interval_loss(summary[f"os.all.{arm}.mean"], mean, 0.5, 1.0)
-        loss += _interval_loss(summary[f"os.all.{arm}.se"], se, 0.5, 0.5)
-        loss += _interval_loss(summary[f"os.young.{arm}.mean"], young[arm], 0.5, 1.0)
-        loss += _interval_loss(summary[f"tf.young.{arm}.mean"], young_tf[arm], 0.5, 1.0)
-    loss += _p_loss(summary["os.all.p"], overall["p"])
-    loss += _p_loss(summary["os.young.p"], young["p"])
-    loss += _p_loss(summary["tf.all.p"], targets["tracheostomy_free_p"])
-    loss += _p_loss(summary["tf.young.p"], young_tf["p"])
+    per_arm = [cell for cell in targets if cell.arm and cell.row in SUMMARY_ROWS and cell.stat in SCALE]
+    for arm in dict.fromkeys(cell.arm for cell in per_arm):
+        for cell in (c for c in per_arm if c.arm == arm):
+            value = summary[f"{SUMMARY_ROWS[cell.row]}.{arm}.{SUMMARY_STATS[cell.stat]}"]
+            half = 0.5 / 10 ** cell.decimals
+            loss += _interval_loss(value, float(cell.value), half, SCALE[cell.stat])
+    for cell in targets:
+        if not cell.arm and cell.row in SUMMARY_ROWS and cell.stat == "pvalue":
+            loss += _p_loss(summary[f"{SUMMARY_ROWS[cell.row]}.p"], cell.value)
     return loss
 
 
@@ -135,7 +142,7 @@ def _propose(plan: SurvivalPlan, inputs: SurvivalInputs, i: int, rng: random.Ran
         plan.trach_day[i] = -1
 
 
-def solve_survival(inputs: SurvivalInputs, targets: dict[str, object], seed: int,
+def solve_survival(inputs: SurvivalInputs, targets: Sequence[ReferenceCell], seed: int,
                    iterations: int = 200_000) -> tuple[SurvivalPlan, dict[str, float], float]:
     """Anneal towards the published survival numbers; returns the best plan, its summary and loss."""
     np_rng = np.random.default_rng(seed)

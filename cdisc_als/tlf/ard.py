@@ -124,9 +124,3 @@ def as_shell(ard: pd.DataFrame) -> pd.DataFrame:
     return shell
 
 
-def reconcile_view(ard: pd.DataFrame) -> pd.DataFrame:
-    """The ARD under the statistic names the published-table reconciliation (tlf/reconcile.py) reads:
-    the SE of a between-arm difference was called 'se' before it became 'diff_se'."""
-    view = ard.copy()
-    view.loc[view["stat_name"] == "diff_se", "stat_name"] = "se"
-    return view

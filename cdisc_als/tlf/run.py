@@ -21,7 +21,7 @@ import pandas as pd
 from cdisc_als import __version__
 from cdisc_als.findings import Finding, Findings
 from cdisc_als.io import atomic_write_bytes, atomic_write_text, safe_child, write_csv
-from cdisc_als.tlf.ard import as_shell, reconcile_view
+from cdisc_als.tlf.ard import as_shell
 from cdisc_als.tlf.catalogue import Catalogue, check_against_data, load_catalogue
 from cdisc_als.tlf.context import StudyData
 from cdisc_als.tlf.engine import compute_table
@@ -164,14 +164,14 @@ def render_shells(out_dir: str | Path, catalogue: str | Path | None = None, stud
     return [*files, page]
 
 
-def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, catalogue: str | Path | None = None,
-                  study=None) -> pd.DataFrame:
-    """Reconcile with the published tables (tlf/reconcile.py): arms in the study spec's order; the ARD
-    under the statistic names reconcile.py reads (reconcile_view)."""
-    from cdisc_als.tlf.reconcile import reconcile
+def run_reconcile(ards: dict[str, pd.DataFrame], out_dir: str | Path, reference: str | Path,
+                  study) -> pd.DataFrame:
+    """Reconcile the ARD of every output with the reference file into <out>/reconciliation.csv (arm
+    codes of the reference mapped to the ARD's arm labels through the study spec)."""
+    from cdisc_als.reference import load_reference
+    from cdisc_als.tlf.reconcile import COLUMNS, reconcile
 
-    spec = _study(study, None)
-    arms = [a.arm for a in spec.arms]
-    table = reconcile(reconcile_view(pd.concat(ards.values(), ignore_index=True)), arms)
+    ard = pd.concat(ards.values(), ignore_index=True) if ards else pd.DataFrame(columns=COLUMNS)
+    table = reconcile(ard, load_reference(reference), _study(study, None))
     write_csv(table, safe_child(Path(out_dir), "reconciliation.csv"))
     return table

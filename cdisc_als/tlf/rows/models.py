@@ -42,7 +42,7 @@ def _mixed_compute(ctx: RowContext) -> None:
     dp = int(row.get("decimals", 2))
     frame = data.rename(columns={time: "_TIME"}).assign(_ARM=data[ctx.treatment].map(number_text))
     fits = {f.group: f for f in piecewise_mixed_model(frame, "_ARM", SUBJECT, "_TIME", value,
-                                                         knot=float(row.get("knot", 0)), thorough=True)} if len(frame) else {}
+                                                         knot=float(row.get("knot", 0)))} if len(frame) else {}
     keys = {"variable": variable, "level": SLOPE}
     for arm in ctx.arms:
         fit = fits.get(arm.arm)
