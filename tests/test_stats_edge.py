@@ -97,12 +97,14 @@ def test_nan_times_are_findings_and_empty_arms_give_zero_rows(tmp_path):
 
 
 def test_mixed_model_non_convergence_is_reported():
-    """Two subjects, four visits each (slopes 1/month lead-in, -1 after): an EM allowed a single step
-    cannot settle, and the fit says so instead of printing numbers as if it had."""
+    """Four subjects, four visits each (slopes about 1/month lead-in, -1 after): an EM allowed a single
+    step cannot settle, and the fit says so instead of printing numbers as if it had; one subject
+    cannot be fitted at all."""
     from cdisc_als.stats.models import piecewise_mixed_model
 
-    rows = [{"ARM": "A", "USUBJID": s, "MONTH": m, "AVAL": 40 + (m if m < 0 else -m) + k}
-            for k, s in enumerate(("S1", "S2", "S3")) for m in (-3.0, 0.0, 2.0, 4.0)]
+    noise = [0.3, -0.2, 0.1, -0.4, 0.2, 0.0, -0.1, 0.4, -0.3, 0.1, 0.2, -0.2, 0.5, -0.5, 0.0, 0.3]
+    rows = [{"ARM": "A", "USUBJID": s, "MONTH": m, "AVAL": 40 + (m if m < 0 else -m) + k + noise[4 * k + j]}
+            for k, s in enumerate(("S1", "S2", "S3", "S4")) for j, m in enumerate((-3.0, 0.0, 2.0, 4.0))]
     (fit,) = piecewise_mixed_model(pd.DataFrame(rows), "ARM", max_iter=1)
     assert not fit.converged and fit.note == "REML EM did not converge in 1 iterations"
     (single,) = piecewise_mixed_model(pd.DataFrame(rows[:4]), "ARM")
