@@ -165,6 +165,9 @@ def test_arm_codes_labels_and_raw_values_flow_to_sdtm_and_adam(tmp_path):
     def arms(d):
         d["arms"] = [{"armcd": "CELLS", "arm": "Stem cells", "trt_code": 1, "treated": True, "raw_value": "A"},
                      {"armcd": "SOC", "arm": "Standard of care", "trt_code": 2, "treated": False, "raw_value": "B"}]
+        renamed = {"MSC": "CELLS", "CONTROL": "SOC"}
+        for arm in d["trial_design"]["arms"]:
+            arm["armcd"] = renamed[arm["armcd"]]
     study = _study(arms)
     result = run_sdtm(raw, tmp_path / "sdtm", study)
     dm = result.datasets["DM"]
@@ -172,6 +175,8 @@ def test_arm_codes_labels_and_raw_values_flow_to_sdtm_and_adam(tmp_path):
     assert (dm["ARMCD"] == dm["SUBJID"].map(expected)).all()
     assert set(dm["ARM"]) == {"Stem cells", "Standard of care", ""}
     assert not [f for f in result.findings if f.column == "ARM"]
+    ta = result.datasets["TA"]
+    assert set(ta["ARMCD"]) == {"CELLS", "SOC"} and set(ta["ARM"]) == {"Stem cells", "Standard of care"}
     adam = build_adam(read_sdtm(tmp_path / "sdtm"), study, load_metadata(None, study))
     assert set(adam["ADSL"]["TRT01P"]) == {"Stem cells", "Standard of care"}
     adsl = adam["ADSL"]
