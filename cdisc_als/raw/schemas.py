@@ -21,22 +21,32 @@ FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PARTIAL_DATE = re.compile(r"\d{4}(-(\d{2}|UN)(-(\d{2}|UN))?)?")
 MAX_TEXT = 200
 
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+FORMULA_START = r"[=+\-@]"
+
 MESSAGES = {
     "RAW-REQUIRED": "value is required",
+    "RAW-CONTROL": "contains a control character (NUL, tab, line break, \\x01-\\x1f); they break XPT, XML, "
+                   "RTF and XLSX outputs",
     "RAW-ASCII": "contains characters outside ASCII (not allowed in SAS XPORT v5)",
     "RAW-LENGTH": f"longer than {MAX_TEXT} characters",
-    "RAW-FORMULA": "looks like a spreadsheet formula; enter the value, not a formula",
+    "RAW-FORMULA": "starts like a spreadsheet formula (=, +, -, @) and is not a number; enter the value, "
+                   "not a formula",
     "RAW-INTEGER": "not a whole number",
     "RAW-DECIMAL": "not a number",
     "RAW-DECIMALS": "more decimals than the data model allows",
     "RAW-RANGE": "outside the allowed range",
     "RAW-ALLOWED": "not an allowed value",
+    "RAW-CASE": "an allowed value written in other letter case; mapped as that value",
     "RAW-ARM": "not an arm of study.yaml (its raw_value, else armcd)",
     "RAW-PATTERN": "does not have the expected form",
     "RAW-DATE": "not a complete valid date YYYY-MM-DD",
     "RAW-PARTIAL-DATE": "not a valid date: use YYYY-MM-DD, YYYY-MM, YYYY or UN for unknown day/month",
     "RAW-VISIT": "not a visit of study.yaml",
 }
+
+
+WARNING_RULES = {"RAW-CASE"}
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -79,9 +89,10 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
     """The checks a column's values must pass, from its data-model entry; columns of type visit and arm
     take their allowed values from the study spec (study_values: visit names, arm raw values)."""
     checks = [
+        _check("RAW-CONTROL", lambda s: ~s.str.contains(r"[\x00-\x1f\x7f]", regex=True)),
         _check("RAW-ASCII", lambda s: s.map(str.isascii).astype(bool)),
+        _check("RAW-FORMULA", lambda s: ~s.str.match(FORMULA_START) | s.str.fullmatch(NUMBER.pattern)),
         _check("RAW-LENGTH", lambda s: s.str.len() <= MAX_TEXT),
-        _check("RAW-FORMULA", lambda s: ~s.str.match(r"=[A-Za-z(]")),
     ]
     if col.required:
         checks.append(_check("RAW-REQUIRED", lambda s: ~_blank(s)))
@@ -109,7 +120,9 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
         checks.append(_check("RAW-ARM", lambda s: _blank(s) | s.isin(allowed_arms)))
     if col.allowed:
         allowed = set(col.allowed)
-        checks.append(_check("RAW-ALLOWED", lambda s: _blank(s) | s.isin(allowed)))
+        upper = {a.upper() for a in allowed}
+        checks.append(_check("RAW-ALLOWED", lambda s: _blank(s) | s.str.upper().isin(upper)))
+        checks.append(_check("RAW-CASE", lambda s: _blank(s) | s.isin(allowed) | ~s.str.upper().isin(upper)))
     if col.pattern:
         pattern = col.pattern
         checks.append(_check("RAW-PATTERN", lambda s: _blank(s) | s.str.fullmatch(pattern)))
@@ -125,7 +138,9 @@ def table_schema(table: RawTable, present: list[str], study_values: dict[str, fr
 
 def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
                     study_values: dict[str, frozenset[str]]) -> list[Finding]:
-    """Validate lazily (every failure collected) and turn pandera's failure cases into findings."""
+    """Validate lazily (every failure collected) and turn pandera's failure cases into findings: one per
+    cell, the first failing check in check order (a formula in a number column is RAW-FORMULA, not also
+    RAW-DECIMAL)."""
     present = [c for c in frame.columns if c != "_ROW"]
     findings = [Finding(file_name, None, c.name, "", "RAW-COL-MISSING",
                         "required column is missing" if c.required else "column of the data model is missing",
@@ -134,20 +149,31 @@ def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
     known = set(table.column_names)
     findings += [Finding(file_name, None, c, "", "RAW-COL-UNKNOWN",
                          "column is not in the data model; its values are not mapped", WARNING)
-                 for c in present if c not in known]
+                 for c in present if c not in known and not c.startswith(("_UNNAMED", "_DUPLICATE"))]
     schema = table_schema(table, present, study_values)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        rows = frame["_ROW"]
-        for case in cases.itertuples(index=False):
-            rule = str(case.check)
-            index = case.index
-            row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
-            findings.append(Finding(file_name, row, str(case.column), str(case.failure_case), rule,
-                                    _message(table, str(case.column), rule)))
+        findings += _cell_findings(exc.failure_cases, table, frame, file_name, study_values)
     return findings
+
+
+def _cell_findings(cases: pd.DataFrame, table: RawTable, frame: pd.DataFrame, file_name: str,
+                   study_values: dict[str, frozenset[str]]) -> list[Finding]:
+    rank = {}
+    for col in table.columns:
+        for k, check in enumerate(column_checks(col, study_values)):
+            rank[(col.name, check.name)] = k
+    cases = cases[cases["index"].notna()].copy()
+    cases["_RANK"] = [rank.get((str(c), str(k)), 99) for c, k in zip(cases["column"], cases["check"], strict=True)]
+    cases = cases.sort_values(["index", "column", "_RANK"], kind="stable").drop_duplicates(["index", "column"])
+    rows = frame["_ROW"].to_numpy()
+    out = []
+    for case in cases.sort_values(["index", "_RANK"], kind="stable").itertuples(index=False):
+        rule = str(case.check)
+        out.append(Finding(file_name, int(rows[int(case.index)]), str(case.column), str(case.failure_case), rule,
+                           _message(table, str(case.column), rule), WARNING if rule in WARNING_RULES else ERROR))
+    return out
 
 
 def _message(table: RawTable, column: str, rule: str) -> str:
