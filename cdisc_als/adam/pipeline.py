@@ -11,14 +11,15 @@ import pyreadstat
 from cdisc_als.adam.adqs import build_adqs
 from cdisc_als.adam.adsl import build_adsl
 from cdisc_als.adam.adtte import build_adtte
+from cdisc_als.adam.inputs import SdtmInputError, check_sdtm_inputs, screen_implausible_dates
 from cdisc_als.adam.others import build_adae, build_adlb, build_adre
 from cdisc_als.export.xpt import write_xpt
+from cdisc_als.findings import Findings
 from cdisc_als.io import safe_child
 from cdisc_als.metadata import Metadata, load_metadata
 from cdisc_als.sdtm.pipeline import finalize, xpt_variables
 from cdisc_als.study import Study
 
-REQUIRED_SDTM = ("DM", "DS", "SV", "QS", "RE", "MH", "FA")
 EPOCH = pd.Timestamp("1960-01-01")
 
 
@@ -28,20 +29,27 @@ UNUSED = {"SUPPQS"}
 
 
 def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """The <name>.xpt files of a folder as frames (character missing as ''), keyed by upper-case name."""
-    out = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
+    """The <name>.xpt files of a folder as frames (character missing as ''), keyed by upper-case name.
+    A file that cannot be read is an SdtmInputError naming it (every such file listed at once)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SdtmInputError(str(folder), ["folder not found"])
+    out, problems = {}, []
+    for path in sorted(folder.glob("*.xpt")):
         name = path.stem.upper()
         if name in UNUSED:
             continue
-        frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, usecols=COLUMNS.get(name))
+        try:
+            frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, usecols=COLUMNS.get(name))
+        except Exception as exc:  # noqa: BLE001 - any failure of the XPT parser on a damaged file
+            problems.append(f"{path.name}: cannot be read as SAS XPORT ({type(exc).__name__}: {exc})")
+            continue
         for col in frame.columns:
             if frame[col].dtype == object and frame[col].isna().any():
                 frame[col] = frame[col].fillna("")
         out[name] = frame
-    missing = [name for name in REQUIRED_SDTM if name not in out]
-    if missing:
-        raise FileNotFoundError(f"{folder}: SDTM dataset(s) {missing} not found (expected <name>.xpt)")
+    if problems:
+        raise SdtmInputError(str(folder), problems)
     return out
 
 
@@ -75,7 +83,7 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
     """All ADaM datasets as frames with datetime columns (before metadata ordering)."""
     problems = check_study_against_metadata(study, metadata)
     if problems:
-        raise ValueError("the study specification and the metadata disagree:\n  " + "\n  ".join(problems))
+        raise SdtmInputError("study.yaml and the metadata", problems)
     params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE")}
     adsl = build_adsl(sdtm, study)
     return {"ADSL": adsl, "ADQS": build_adqs(sdtm, adsl, study, params["ADQS"]),
@@ -85,12 +93,17 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
 
 
 def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
-             progress=None) -> dict[str, pd.DataFrame]:
-    """Read SDTM XPT, build ADaM, write <name>.xpt files; returns the final frames (SAS date numbers)."""
+             progress=None, findings: Findings | None = None) -> dict[str, pd.DataFrame]:
+    """Read SDTM XPT, check what ADaM needs (adam/inputs.py), build ADaM, write <name>.xpt files and
+    adam_findings.csv; returns the final frames (SAS date numbers). Findings (implausible dates kept
+    out of the analysis) are added to `findings` when given."""
     say = progress or (lambda _m: None)
     metadata = load_metadata(mappings, study)
     say("reading SDTM")
-    sdtm = read_sdtm(sdtm_dir)
+    sdtm = check_sdtm_inputs(read_sdtm(sdtm_dir), str(sdtm_dir), metadata)
+    sdtm, screened = screen_implausible_dates(sdtm, study)
+    collected = findings if findings is not None else Findings()
+    collected.extend(screened)
     say("building ADaM")
     built = build_adam(sdtm, study, metadata)
     final = {}
@@ -104,6 +117,7 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
             variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
                          type(v)(v.name, v.type, v.length, v.label, "DATE9.") for v in variables]
             write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label, variables)
+        collected.write_csv(safe_child(out, "adam_findings.csv"))
     return final
 
 

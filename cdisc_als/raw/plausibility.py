@@ -18,20 +18,8 @@ import datetime as dt
 import pandas as pd
 
 from cdisc_als.findings import WARNING, Finding
+from cdisc_als.plausible import date_bounds, outside
 from cdisc_als.raw.spec import RawSpec
-
-
-def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Earliest and latest day a (partial) date may stand for: YYYY-MM-DD, YYYY-MM, YYYY with UN
-    parts; NaT when blank or not a date."""
-    text = values.fillna("").astype(str).str.replace(r"-UNK?(?=-|$)", "", regex=True).str.slice(0, 10)
-    full = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None), format="%Y-%m-%d",
-                          errors="coerce")
-    month = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}"), None), format="%Y-%m", errors="coerce")
-    year = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}"), None), format="%Y", errors="coerce")
-    low = full.fillna(month).fillna(year)
-    high = full.fillna(month + pd.offsets.MonthEnd(0)).fillna(year + pd.offsets.YearEnd(0))
-    return low, high
 
 
 def _date_columns(spec: RawSpec, name: str, frame: pd.DataFrame) -> list[str]:
@@ -41,12 +29,10 @@ def _date_columns(spec: RawSpec, name: str, frame: pd.DataFrame) -> list[str]:
 def implausible_dates(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str],
                       earliest: dt.date, latest: dt.date) -> list[Finding]:
     """RAW-DATE-IMPLAUSIBLE for every date column of every table."""
-    lo_limit, hi_limit = pd.Timestamp(earliest), pd.Timestamp(latest)
     out = []
     for name, frame in frames.items():
         for column in _date_columns(spec, name, frame):
-            low, high = date_bounds(frame[column])
-            bad = (high < lo_limit) | (low > hi_limit)
+            bad = outside(frame[column], earliest, latest)
             out += [Finding(files[name], int(r), column, v, "RAW-DATE-IMPLAUSIBLE",
                             f"outside the study's plausible dates {earliest} to {latest}", WARNING)
                     for r, v in zip(frame.loc[bad, "_ROW"], frame.loc[bad, column], strict=True)]

@@ -154,44 +154,51 @@ def _read_xlsx(path: Path) -> TableRead:
     except Exception as exc:  # noqa: BLE001 - any failure of the parser on a damaged file is a finding
         return TableRead(None, [Finding(path.name, None, "", "", "RAW-FILE-READ",
                                         f"not a readable XLSX workbook ({type(exc).__name__}: {exc})")])
+    findings = []
     try:
         sheet = book.worksheets[0]
+        if len(book.worksheets) > 1:
+            findings.append(Finding(path.name, None, "", "", "RAW-XLSX-SHEETS", f"only the first of "
+                                    f"{len(book.worksheets)} sheets ('{sheet.title}') is read", WARNING))
         sheet.reset_dimensions()     # the declared used range may be far larger than the cells
-        rows = [(number, row) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    except Exception as exc:  # noqa: BLE001
+        return _sheet_table(sheet.iter_rows(values_only=True), path.name, findings)
+    except Exception as exc:  # noqa: BLE001 - any failure of the parser on a damaged file is a finding
         return TableRead(None, [Finding(path.name, None, "", "", "RAW-FILE-READ",
                                         f"worksheet cannot be read ({type(exc).__name__}: {exc})")])
     finally:
         book.close()
-    findings = []
-    if len(book.worksheets) > 1:
-        findings.append(Finding(path.name, None, "", "", "RAW-XLSX-SHEETS",
-                                f"only the first of {len(book.worksheets)} sheets ('{sheet.title}') is read", WARNING))
-    header_at = next((k for k, (_, row) in enumerate(rows) if any(_cell_text(v) != "" for v in row)), None)
-    if header_at is None:
-        return TableRead(None, [*findings, Finding(path.name, None, "", "", "RAW-FILE-EMPTY",
-                                                   "the first sheet is empty; the table is read as absent")])
-    header_number, header_row = rows[header_at]
-    header = [_cell_text(v) for v in header_row]
-    while header and header[-1] == "":
-        header.pop()
-    width = len(header)
+
+
+def _sheet_table(rows, file_name: str, findings: list[Finding]) -> TableRead:
+    """Rows of a sheet (tuples of cell values; rows absent from the file come as empty tuples) -> table;
+    the header is the first row with a value."""
+    header, header_number, number = None, 0, 0
     records, blank = [], 0
-    last_number = header_number
-    for number, row in rows[header_at + 1:]:
+    width = 0
+    for number, row in enumerate(rows, start=1):
+        if not row or all(v is None or v == "" for v in row):
+            if header is not None:
+                blank += 1
+            continue
         cells = [_cell_text(v) for v in row]
-        blank += number - last_number - 1          # rows absent from the file are blank rows
-        last_number = number
+        if header is None:
+            header, header_number = cells, number
+            while header and header[-1] == "":
+                header.pop()
+            width = len(header)
+            continue
         if all(c == "" for c in cells):
             blank += 1
             continue
         beyond = [c for c in cells[width:] if c != ""]
         if beyond:
-            findings.append(Finding(path.name, number, "", beyond[0], "RAW-FIELD-COUNT",
-                                    f"values right of the last header column ({len(beyond)}) are not mapped",
-                                    WARNING))
+            findings.append(Finding(file_name, number, "", beyond[0], "RAW-FIELD-COUNT",
+                                    f"values right of the last header column ({len(beyond)}) are not mapped", WARNING))
         records.append(Record(number, number, (cells + [""] * width)[:width]))
-    return TableRead(_frame(header, records), findings, last_number - header_number, blank, 0)
+    if header is None:
+        return TableRead(None, [*findings, Finding(file_name, None, "", "", "RAW-FILE-EMPTY",
+                                                   "the first sheet is empty; the table is read as absent")])
+    return TableRead(_frame(header, records), findings, number - header_number, blank, 0)
 
 
 def _cell_text(value: object) -> str:

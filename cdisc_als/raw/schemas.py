@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -131,16 +132,19 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
 
 def table_schema(table: RawTable, present: list[str], study_values: dict[str, frozenset[str]]) -> pa.DataFrameSchema:
     """pandera schema for the columns of `table` that are present in the file."""
-    columns = {c.name: pa.Column(str, checks=column_checks(c, study_values), nullable=False, required=True)
+    columns = {c.name: pa.Column(None, checks=column_checks(c, study_values), nullable=False, required=True)
                for c in table.columns if c.name in present}
     return pa.DataFrameSchema(columns, strict=False, name=table.name)
 
 
 def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
                     study_values: dict[str, frozenset[str]]) -> list[Finding]:
-    """Validate lazily (every failure collected) and turn pandera's failure cases into findings: one per
-    cell, the first failing check in check order (a formula in a number column is RAW-FORMULA, not also
-    RAW-DECIMAL)."""
+    """Every failing cell as a finding: one per cell, the first failing check in check order (a formula
+    in a number column is RAW-FORMULA, not also RAW-DECIMAL).
+
+    The checks are the pandera Checks of `table_schema`, evaluated column by column here (the same
+    vectorised functions pandera would run, without its per-check overhead: a raw folder is checked
+    several times per run); tests/test_raw_findings.py keeps the two in agreement."""
     present = [c for c in frame.columns if c != "_ROW"]
     findings = [Finding(file_name, None, c.name, "", "RAW-COL-MISSING",
                         "required column is missing" if c.required else "column of the data model is missing",
@@ -150,30 +154,23 @@ def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
     findings += [Finding(file_name, None, c, "", "RAW-COL-UNKNOWN",
                          "column is not in the data model; its values are not mapped", WARNING)
                  for c in present if c not in known and not c.startswith(("_UNNAMED", "_DUPLICATE"))]
-    schema = table_schema(table, present, study_values)
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        findings += _cell_findings(exc.failure_cases, table, frame, file_name, study_values)
-    return findings
-
-
-def _cell_findings(cases: pd.DataFrame, table: RawTable, frame: pd.DataFrame, file_name: str,
-                   study_values: dict[str, frozenset[str]]) -> list[Finding]:
-    rank = {}
-    for col in table.columns:
-        for k, check in enumerate(column_checks(col, study_values)):
-            rank[(col.name, check.name)] = k
-    cases = cases[cases["index"].notna()].copy()
-    cases["_RANK"] = [rank.get((str(c), str(k)), 99) for c, k in zip(cases["column"], cases["check"], strict=True)]
-    cases = cases.sort_values(["index", "column", "_RANK"], kind="stable").drop_duplicates(["index", "column"])
+    if frame.empty:
+        return findings
     rows = frame["_ROW"].to_numpy()
-    out = []
-    for case in cases.sort_values(["index", "_RANK"], kind="stable").itertuples(index=False):
-        rule = str(case.check)
-        out.append(Finding(file_name, int(rows[int(case.index)]), str(case.column), str(case.failure_case), rule,
-                           _message(table, str(case.column), rule), WARNING if rule in WARNING_RULES else ERROR))
-    return out
+    cells = []
+    for col in table.columns:
+        if col.name not in present:
+            continue
+        values = frame[col.name].astype(str)
+        failed = np.zeros(len(values), dtype=bool)
+        for rank, check in enumerate(column_checks(col, study_values)):
+            passed = np.asarray(pd.Series(check._check_fn(values), index=values.index).fillna(False), dtype=bool)
+            for k in np.nonzero(~passed & ~failed)[0]:
+                cells.append((int(k), rank, Finding(file_name, int(rows[k]), col.name, values.iloc[k], check.name,
+                                                    _message(table, col.name, check.name),
+                                                    WARNING if check.name in WARNING_RULES else ERROR)))
+            failed |= ~passed
+    return findings + [f for _, _, f in sorted(cells, key=lambda c: (c[0], c[1]))]
 
 
 def _message(table: RawTable, column: str, rule: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from cdisc_als.io import read_yaml
 from cdisc_als.resources import mappings_dir
 
 COLUMN_TYPES = ("text", "integer", "decimal", "date", "partial_date", "visit", "arm")
@@ -92,7 +93,7 @@ def load_raw_spec(path: str | Path | None = None) -> RawSpec:
     """Read and check the raw data model."""
     path = Path(path) if path else mappings_dir() / "raw" / "tables.yaml"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RawSpecError(f"{path}: cannot be read as YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):

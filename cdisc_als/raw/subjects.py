@@ -37,12 +37,14 @@ def orphan_rows(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str,
     per row with the reason) and return one finding per subject."""
     subject_col = spec.subject_column
     subject_frame = frames.get(spec.subject_table)
-    if subject_frame is None or subject_col not in subject_frame:
-        return []
+    if subject_frame is None:
+        return _no_subject_table(spec, frames, files, rejected)
     subject_file = files[spec.subject_table]
     dropped = rejected.get(spec.subject_table, {})
     usable = subject_frame[~subject_frame["_ROW"].isin(dropped)]
     valid = set(usable[subject_col]) - {""}
+    if not valid:
+        return _no_subject_table(spec, {n: f for n, f in frames.items() if n != spec.subject_table}, files, rejected)
     rejected_at = {s: int(r) for s, r in zip(subject_frame[subject_col], subject_frame["_ROW"], strict=True)
                    if s and int(r) in dropped and s not in valid}
     parts = []
@@ -75,6 +77,27 @@ def orphan_rows(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str,
                                f"subject is not in {subject_file}: its {n} {noun} are not mapped: {_per_file(hits)}",
                                ERROR, REJECTED))
     return out
+
+
+def _no_subject_table(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str],
+                      rejected: dict[str, dict[int, str]]) -> list[Finding]:
+    """Without a usable subject table no row can be given a subject: every row is rejected, one finding."""
+    subject_file = files.get(spec.subject_table, f"{spec.subject_table}.csv")
+    reason = f"no usable subject table ({subject_file} missing, empty, unreadable or without a usable row)"
+    counts = {}
+    for name, frame in frames.items():
+        table_dropped = rejected.setdefault(name, {})
+        fresh = [int(r) for r in frame["_ROW"] if int(r) not in table_dropped]
+        for row in fresh:
+            table_dropped[row] = reason
+        if fresh:
+            counts[files[name]] = len(fresh)
+    if not counts:
+        return []
+    listed = "; ".join(f"{file} {n}" for file, n in counts.items())
+    return [Finding(subject_file, None, spec.subject_column, "", "RAW-SUBJECT-TABLE",
+                    f"{reason}: the {sum(counts.values())} rows of the other tables cannot be given a subject "
+                    f"and are not mapped ({listed})", ERROR, REJECTED)]
 
 
 def arm_consequences(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str],

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from cdisc_als.io import read_yaml
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import ConditionError, check_condition
 from cdisc_als.sdtm.rules import REQUIRED, RULES
@@ -67,7 +68,9 @@ def load_domain_spec(path: Path, metadata: Metadata, raw_tables: set[str] | None
     """Read one domain spec and check rules, conditions and target variables against the metadata."""
     problems: list[str] = []
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingSpecError([f"{path.name}: cannot be read as UTF-8 text: {exc}"]) from exc
     except yaml.YAMLError as exc:
         raise MappingSpecError([f"{path.name}: not valid YAML: {exc}"]) from exc
     if not isinstance(doc, dict) or "domain" not in doc or not isinstance(doc.get("sources"), list):

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_als.compare.report import neutralise
-from cdisc_als.io import atomic_write_bytes, atomic_write_text
+from cdisc_als.io import atomic_write_bytes, atomic_write_text, protect_formulas
 from cdisc_als.validate.engine import ValidationResult
 from cdisc_als.validate.rules import RULES
 
@@ -42,7 +41,8 @@ def write_xlsx(result: ValidationResult, path: str | Path) -> None:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets(result).items():
-            neutralise(frame.head(1_048_575)).to_excel(writer, sheet_name=name, index=False)
+            frame.head(1_048_575).to_excel(writer, sheet_name=name, index=False)
+        protect_formulas(writer.book)
     atomic_write_bytes(path, buffer.getvalue())
 
 
