@@ -301,8 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verbs.add_parser("check-raw", help="check raw tables against the raw data model",
                              description="Read every raw table in DIR (CSV or XLSX), check columns, types, "
-                                         "allowed values, keys and cross-table rules, and list every finding "
-                                         "with file, row, column, value and rule.")
+                                         "allowed values, keys, cross-table and plausibility rules, and list "
+                                         "every finding with file, row (the physical line where the record "
+                                         "starts), column, value, rule and the action taken (value set to "
+                                         "missing, row rejected). With --out writes raw_findings.csv and "
+                                         "raw_accounting.csv (every physical line accounted for). Exit status "
+                                         "1 when there are errors, 2 when the check cannot run.")
     check.add_argument("raw", help="folder of raw tables")
     check.add_argument("--out", help="folder for raw_findings.csv")
     check.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
@@ -313,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
         "adam", help="SDTM XPT -> ADaM XPT datasets",
         description="Read the SDTM XPT files of --sdtm (DM, DS, SV, QS, RE, MH, FA required; EX, LB, AE, PR, SS, "
                     "SUPPSS, GF used when present) and write adsl, adqs, adre, adlb, adae and adtte .xpt (XPT v5, "
-                    "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs.")
+                    "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs. A "
+                    "missing dataset or variable is named (exit 2); dates outside study.yaml plausible_dates are "
+                    "ignored by the analysis and listed in adam_findings.csv.")
     adam.add_argument("--sdtm", required=True, help="folder of SDTM .xpt files")
     adam.add_argument("--out", required=True, help="output folder")
     _stage_options(adam, "mappings folder (metadata and codelists)")

@@ -91,6 +91,9 @@ def run_guarded(verb: str, func: Callable[[], int], outputs: list[Path] | None, 
         with signals_as_interrupts():
             if outputs is None:
                 return int(func())
+            for folder in folders:
+                if folder.exists() and not folder.is_dir():
+                    raise UsageError(f"output folder {folder} exists and is not a folder")
             with confine_writes(*folders):
                 clear_incomplete(folders)
                 return int(func())
@@ -107,9 +110,18 @@ def run_guarded(verb: str, func: Callable[[], int], outputs: list[Path] | None, 
         log = write_error_log(f"cdisc-als {verb}: {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}")
         first = (str(exc).splitlines() or [""])[0][:200]
         mark_incomplete(folders, f"internal error {type(exc).__name__}: {first} (traceback in {log})")
+        _note_log(staged, log)
         say(f"internal error ({type(exc).__name__}: {first}); the traceback is in {log}. Please report it "
             "with that file. " + _where(folders, staged))
         return EXIT_ERROR
+
+
+def _note_log(staged: Path | None, log: Path) -> None:
+    """Add the log's path to the INCOMPLETE.txt of a staged run's partial output."""
+    marker = staged.parent / f"{staged.name}.incomplete" / INCOMPLETE if staged is not None else None
+    if marker is not None and marker.is_file():
+        with confine_writes(marker.parent):
+            atomic_write_text(marker, marker.read_text(encoding="utf-8") + f"Traceback: {log}\n")
 
 
 def _where(folders: list[Path], staged: Path | None) -> str:
