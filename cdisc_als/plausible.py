@@ -14,8 +14,15 @@ import pandas as pd
 
 def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Earliest and latest day of YYYY-MM-DD, YYYY-MM or YYYY values (UN/UNK parts allowed, a time
-    part ignored); NaT when blank or not a date."""
-    text = values.fillna("").astype(str).str.replace(r"-UNK?(?=-|$|T)", "", regex=True).str.slice(0, 10)
+    part ignored); NaT when blank or not a date. Computed once per distinct value."""
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    low, high = _bounds(pd.Series(uniques, dtype=object))
+    return (pd.Series(low.to_numpy()[codes], index=values.index, dtype="datetime64[ns]"),
+            pd.Series(high.to_numpy()[codes], index=values.index, dtype="datetime64[ns]"))
+
+
+def _bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = values.str.replace(r"-UNK?(?=-|$|T)", "", regex=True).str.slice(0, 10)
     full = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None), format="%Y-%m-%d",
                           errors="coerce")
     month = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}"), None), format="%Y-%m", errors="coerce")

@@ -21,7 +21,7 @@ DELIMITERS = (",", ";", "\t", "|")
 SHOWN = 120          # characters of a raw line quoted in a finding
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     start: int                  # physical line where the record starts (header = line 1)
     end: int                    # physical line where it ends (> start when a value holds line breaks)
@@ -70,7 +70,7 @@ def _parse_line(line: str, delimiter: str, quoting: int = csv.QUOTE_MINIMAL) -> 
 
 
 def _blank(fields: list[str]) -> bool:
-    return all(f.strip() == "" for f in fields)
+    return not "".join(fields).strip()
 
 
 def _shown(text: str) -> str:
@@ -89,7 +89,7 @@ def _split_glued(lines: list[str], start: int, end: int, width: int, delimiter: 
         fields = _parse_line(line, delimiter)
         if _blank(fields):
             continue
-        if len(fields) != width or any("\n" in f or "\r" in f for f in fields):
+        if line.count('"') % 2 or len(fields) != width:
             literal = _parse_line(line, delimiter, csv.QUOTE_NONE)
             if len(literal) != width:
                 return None

@@ -23,6 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.findings import WARNING, Finding
@@ -112,11 +113,17 @@ def _read_csv(path: Path) -> TableRead:
 
 def _frame(header: list[str], records: list[Record]) -> pd.DataFrame:
     names = [f"_COL{k + 1}" if not h.strip() else h for k, h in enumerate(header)]
-    frame = pd.DataFrame([r.fields for r in records], columns=range(len(names)), dtype=object)
-    frame = frame.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(frame) else frame.astype(object)
+    columns = list(zip(*(r.fields for r in records), strict=True)) if records else [()] * len(names)
+    frame = pd.DataFrame({k: _stripped(values) for k, values in enumerate(columns)}, columns=range(len(names)))
     frame.columns = names
-    frame["_ROW"] = [r.start for r in records]
-    return frame.reset_index(drop=True)
+    frame["_ROW"] = np.array([r.start for r in records], dtype=np.int64)
+    return frame
+
+
+def _stripped(values: tuple[str, ...]) -> pd.Series:
+    """Text with surrounding spaces removed, computed once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna(""))
+    return pd.Series(pd.Series(uniques, dtype=object).str.strip().to_numpy(dtype=object)[codes], dtype=object)
 
 
 def _tidy_header(frame: pd.DataFrame, file_name: str, known: tuple[str, ...]) -> list[Finding]:

@@ -161,15 +161,19 @@ def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
     for col in table.columns:
         if col.name not in present:
             continue
-        values = frame[col.name].astype(str)
-        failed = np.zeros(len(values), dtype=bool)
+        # every check judges one value on its own: run it on the distinct values, broadcast the result
+        codes, uniques = pd.factorize(frame[col.name].astype(str))
+        distinct = pd.Series(uniques, dtype=object)
+        failed = np.zeros(len(distinct), dtype=bool)
         for rank, check in enumerate(column_checks(col, study_values)):
-            passed = np.asarray(pd.Series(check._check_fn(values), index=values.index).fillna(False), dtype=bool)
-            for k in np.nonzero(~passed & ~failed)[0]:
-                cells.append((int(k), rank, Finding(file_name, int(rows[k]), col.name, values.iloc[k], check.name,
+            passed = np.asarray(pd.Series(check._check_fn(distinct), index=distinct.index).fillna(False), dtype=bool)
+            new = ~passed & ~failed
+            failed |= ~passed
+            for k in np.nonzero(new[codes])[0]:
+                value = distinct.iloc[codes[k]]
+                cells.append((int(k), rank, Finding(file_name, int(rows[k]), col.name, value, check.name,
                                                     _message(table, col.name, check.name),
                                                     WARNING if check.name in WARNING_RULES else ERROR)))
-            failed |= ~passed
     return findings + [f for _, _, f in sorted(cells, key=lambda c: (c[0], c[1]))]
 
 

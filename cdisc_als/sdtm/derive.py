@@ -46,7 +46,8 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         first = vis.groupby("USUBJID")["VISITNUM"].min()
         visitnum = matched["VISITNUM"].fillna(matched["USUBJID"].map(first))
         epoch = visitnum.map(epochs)
-        last_date = vis[vis["VISITNUM"] == last_visit].set_index("USUBJID")["DATE"]
+        # max per subject: a repeated last visit must not make the lookup ambiguous (InvalidIndexError)
+        last_date = vis[vis["VISITNUM"] == last_visit].groupby("USUBJID")["DATE"].max()
         after = matched["DATE"] > matched["USUBJID"].map(last_date)
         epoch = epoch.where(~after.fillna(False), last_epoch)
         out.loc[matched["_I"].to_numpy()] = epoch.fillna("").to_numpy()

@@ -92,9 +92,10 @@ def _check_accounting(folder: Path, out: Path) -> None:
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=3))
-def test_mutated_raw_tables_never_crash_and_lose_nothing(small_raw, log_dir, mutations):
+def test_mutated_raw_tables_never_crash_and_lose_nothing(small_raw, monkeypatch, mutations):
     with tempfile.TemporaryDirectory() as work:
-        folder, out = Path(work) / "raw", Path(work) / "out"
+        folder, out, log_dir = Path(work) / "raw", Path(work) / "out", Path(work) / "logs"
+        monkeypatch.setenv("CDISC_ALS_LOG_DIR", str(log_dir))
         shutil.copytree(small_raw, folder)
         for mutation in mutations:
             _apply(folder, mutation)
