@@ -34,7 +34,8 @@ def printable(value: object) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: file, row (as numbered in the file, header = 1), column, value, rule and message."""
+    """One problem: file, row (the physical line where the record starts, header = line 1; the sheet row
+    of an XLSX file), column, value, rule, message, severity and the action taken with the data."""
 
     file: str
     row: int | None

@@ -15,7 +15,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from cdisc_als.findings import ERROR, REJECTED, SET_MISSING, WARNING, Finding
+from cdisc_als.findings import ERROR, REJECTED, WARNING, Finding
 
 DELIMITERS = (",", ";", "\t", "|")
 SHOWN = 120          # characters of a raw line quoted in a finding
@@ -98,8 +98,7 @@ def _split_glued(lines: list[str], start: int, end: int, width: int, delimiter: 
                 if '"' in value:
                     findings.append(Finding(file_name, number, column, value, "RAW-QUOTE",
                                             "unbalanced double quote: it joined this line and the lines after it "
-                                            "into one value; the lines are read separately and this value is "
-                                            "set to missing", ERROR, SET_MISSING))
+                                            "into one value; the lines are read separately", ERROR))
         records.append(Record(number, number, fields))
     return records, findings
 

@@ -106,9 +106,8 @@ def _read_all(raw_dir: Path, spec: RawSpec, study_values: dict[str, frozenset[st
         read = read_table(path, table.column_names) if path is not None else None
         if read is not None and read.frame is None and name != spec.subject_table:
             read.findings = [replace(f, severity=WARNING) if f.rule == "RAW-FILE-EMPTY" else f for f in read.findings]
-        if read is not None:
-            findings.extend(read.findings)
         if read is None or read.frame is None:
+            findings.extend(read.findings if read is not None else [])
             missing.append(name)
             severity = ERROR if name == spec.subject_table else WARNING
             if path is None:
@@ -120,7 +119,7 @@ def _read_all(raw_dir: Path, spec: RawSpec, study_values: dict[str, frozenset[st
         checked = read.frame[~read.frame["_ROW"].isin(unusable)].reset_index(drop=True)
         cell = decide_actions(read.findings + schema_findings(table, checked, path.name, study_values),
                               spec.key_columns(name))
-        findings.extend(cell[len(read.findings):])
+        findings.extend(cell)
         clean, dropped = clean_table(table, read.frame, cell)
         tables[name], files[name], reads[name], rejected[name] = clean, path.name, read, dropped
     return tables, files, reads, missing, rejected
