@@ -30,9 +30,20 @@ def _print_counts(counts: dict, unit: str, width: int = 12) -> None:
         print(f"{name.lower():{width}s} {rows:>9d} {unit}")
 
 
+# scale mode holds every table in memory: about 20 KB per subject (20,000 subjects: 0.5 GB, 30 s), so
+# 200,000 subjects need about 4-5 GB; larger sizes are refused before anything is allocated
+MAX_SUBJECTS = 200_000
+MIN_SUBJECTS = 10
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from cdisc_als.simulate.run import simulate
 
+    if args.subjects is not None and not MIN_SUBJECTS <= args.subjects <= MAX_SUBJECTS:
+        from cdisc_als.failsafe import UsageError
+
+        raise UsageError(f"--subjects {args.subjects}: scale mode simulates {MIN_SUBJECTS} to {MAX_SUBJECTS:,} "
+                         f"subjects (about 20 KB of memory each); split a larger study into several seeds")
     progress = Progress(args.quiet)
     counts = simulate(args.out, seed=args.seed, subjects=args.subjects, progress=progress)
     progress(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {args.out}")
@@ -41,6 +52,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from cdisc_als.io import confine_writes
     from cdisc_als.metadata import load_metadata
     from cdisc_als.outputs import staged_output, write_manifest
     from cdisc_als.study import load_study
@@ -55,7 +67,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         load_reference(reference)              # a bad reference file stops the run before it starts
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
     target = Path(args.out)
-    with staged_output(target, overwrite=args.overwrite) as out:
+    with staged_output(target, overwrite=args.overwrite) as out, confine_writes(out):
         status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
         inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
         if reference:
@@ -82,8 +94,12 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     from cdisc_als.adam.pipeline import run_adam
 
     progress("building ADaM")
-    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress)
-    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records -> {target / 'adam'}")
+    from cdisc_als.findings import Findings
+
+    adam_findings = Findings()
+    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
+    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
+          f"-> {target / 'adam'}")
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
@@ -126,12 +142,17 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
 
 def _cmd_adam(args: argparse.Namespace) -> int:
     from cdisc_als.adam.pipeline import run_adam
+    from cdisc_als.findings import Findings
     from cdisc_als.study import load_study
 
     progress = Progress(args.quiet)
-    result = run_adam(Path(args.sdtm), Path(args.out), load_study(args.study), args.mappings, progress=progress)
+    findings = Findings()
+    result = run_adam(Path(args.sdtm), Path(args.out), load_study(args.study), args.mappings, progress=progress,
+                      findings=findings)
     _print_counts(result, "records", 8)
-    return 0
+    print(f"{len(findings.errors)} errors, {len(findings) - len(findings.errors)} warnings "
+          f"({Path(args.out) / 'adam_findings.csv'})")
+    return 1 if findings.errors else 0
 
 
 def _cmd_sdtm(args: argparse.Namespace) -> int:
@@ -219,7 +240,9 @@ def _cmd_tlf(args: argparse.Namespace) -> int:
         print(f"mock shells -> {out / 'shells'}")
         return 0
     if not args.adam:
-        raise ValueError("--adam is required unless --shell is given")
+        from cdisc_als.failsafe import UsageError
+
+        raise UsageError("--adam is required unless --shell is given")
     result = run_tlf(Path(args.adam), out, args.catalogue, args.study)
     for output_id, ard in result.ards.items():
         print(f"{output_id:10s} {len(ard):>6d} statistics -> {out / 'ard' / (output_id + '.csv')}")
@@ -297,15 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
                                        "Output: one CSV per raw table plus simulation.json.")
     sim.add_argument("--out", required=True, help="folder for the raw CSV files")
     sim.add_argument("--seed", type=int, default=20181, help="random seed (default 20181, the embedded sample)")
-    sim.add_argument("--subjects", type=int, help="scale mode: number of screened subjects")
+    sim.add_argument("--subjects", type=int,
+                     help=f"scale mode: number of screened subjects ({MIN_SUBJECTS} to {MAX_SUBJECTS:,})")
     sim.add_argument("--calibrated", action="store_true", help="the calibrated sample study (the default)")
     sim.add_argument("--quiet", action="store_true", help="no progress messages")
     sim.set_defaults(func=_cmd_simulate)
 
     check = verbs.add_parser("check-raw", help="check raw tables against the raw data model",
                              description="Read every raw table in DIR (CSV or XLSX), check columns, types, "
-                                         "allowed values, keys and cross-table rules, and list every finding "
-                                         "with file, row, column, value and rule.")
+                                         "allowed values, keys, cross-table and plausibility rules, and list "
+                                         "every finding with file, row (the physical line where the record "
+                                         "starts), column, value, rule and the action taken (value set to "
+                                         "missing, row rejected). With --out writes raw_findings.csv and "
+                                         "raw_accounting.csv (every physical line accounted for). Exit status "
+                                         "1 when there are errors, 2 when the check cannot run.")
     check.add_argument("raw", help="folder of raw tables")
     check.add_argument("--out", help="folder for raw_findings.csv")
     check.add_argument("--study", help="study.yaml (default: mappings/study.yaml)")
@@ -316,7 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
         "adam", help="SDTM XPT -> ADaM XPT datasets",
         description="Read the SDTM XPT files of --sdtm (DM, DS, SV, QS, RE, MH, FA required; EX, LB, AE, PR, SS, "
                     "SUPPSS, GF used when present) and write adsl, adqs, adre, adlb, adae and adtte .xpt (XPT v5, "
-                    "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs.")
+                    "labels from the metadata) into --out. Works on any SDTM that follows the mapping specs. A "
+                    "missing dataset or variable is named (exit 2); dates outside study.yaml plausible_dates are "
+                    "ignored by the analysis and listed in adam_findings.csv.")
     adam.add_argument("--sdtm", required=True, help="folder of SDTM .xpt files")
     adam.add_argument("--out", required=True, help="output folder")
     _stage_options(adam, "mappings folder (metadata and codelists)")
@@ -386,20 +416,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _output_folders(args: argparse.Namespace) -> list[Path] | None:
+    """The folders a verb may write into (every write elsewhere is refused); None for `run`, which
+    confines its writes to its staging folder itself."""
+    if args.verb == "run":
+        return None
+    if args.verb == "export":
+        return [Path(f) for f in args.folders]
+    folder = getattr(args, "report" if args.verb == "compare" else "out", None)
+    return [Path(folder)] if folder else []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from cdisc_als.metadata import MetadataError
-    from cdisc_als.study import StudyConfigError
+    """Parse the command line and run the verb; every failure becomes a message and an exit status
+    (cdisc_als.failsafe: 0 clean, 1 errors in the data, 2 could not run, 130/143 interrupted)."""
+    from cdisc_als.failsafe import run_guarded
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (StudyConfigError, MetadataError) as exc:
-        print(f"cdisc-als {args.verb}: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, OSError) as exc:
-        print(f"cdisc-als {args.verb}: error: {exc}", file=sys.stderr)
-        return 2
+    staged = Path(args.out) if args.verb == "run" else None
+    return run_guarded(args.verb, lambda: args.func(args), _output_folders(args), staged)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,106 @@
-"""File writing that never leaves a half-written output behind."""
+"""File writing that never leaves a half-written output behind, never lands outside the output
+folder, and never hands a spreadsheet a formula.
+
+Every output file is written here (atomic_write_*, write_csv). Three guards:
+  * atomic: a temporary file in the target folder, renamed over the target;
+  * confined: inside `confine_writes(root, ...)` (the CLI sets it to --out for every verb) a path that
+    resolves outside the roots, through '..' or a symbolic link, is refused with OutputPathError;
+  * formulas neutralised: a text cell starting with = + - @ tab or carriage return that is not a
+    number is written to CSV with a leading apostrophe (`neutralise_formula`, as OWASP recommends
+    against CSV injection; numbers are never changed), and `protect_formulas` stores such XLSX cells
+    as text with Excel's quotePrefix style (the exact text shows, nothing is evaluated).
+"""
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
+import yaml
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_WRITE_ROOTS: ContextVar[tuple[Path, ...] | None] = ContextVar("write_roots", default=None)
+
+
+class OutputPathError(ValueError):
+    """A write would land outside the output folder (an absolute name, '..', or a symbolic link)."""
+
+
+@contextmanager
+def confine_writes(*roots: str | Path) -> Iterator[tuple[Path, ...]]:
+    """Within the block, every write through this module must resolve inside one of `roots` (symbolic
+    links followed); nested blocks replace the roots."""
+    resolved = tuple(Path(r).resolve() for r in roots)
+    token = _WRITE_ROOTS.set(resolved)
+    try:
+        yield resolved
+    finally:
+        _WRITE_ROOTS.reset(token)
+
+
+def check_inside_roots(path: str | Path) -> None:
+    """Raise OutputPathError when path resolves outside the roots of `confine_writes` (no-op outside one)."""
+    roots = _WRITE_ROOTS.get()
+    if roots is None:
+        return
+    target = Path(path).resolve()
+    if not any(target == root or root in target.parents for root in roots):
+        shown = ", ".join(str(r) for r in roots) or "(none: this command writes no files)"
+        raise OutputPathError(f"refusing to write {path}: it resolves to {target}, outside the output folder "
+                              f"{shown} (a symbolic link or '..' in the path?)")
+
+
+def neutralise_formula(value: object) -> object:
+    """A text value a spreadsheet would evaluate (starting with = + - @ tab or CR, and not a number)
+    with a leading apostrophe; anything else unchanged."""
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
+
+
+def is_formula_like(text: str) -> bool:
+    """Starts with = + - @ tab or CR, is longer than that one character, and is not a number."""
+    return len(text) > 1 and text.startswith(FORMULA_PREFIXES) and not NUMBER.fullmatch(text)
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """neutralise_formula on every text cell (numeric columns untouched); the frame itself if nothing changes."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object]
+    risky = [c for c in text_columns
+             if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)).any()]
+    if not risky:
+        return frame
+    out = frame.copy()
+    for column in risky:
+        out[column] = out[column].map(neutralise_formula)
+    return out
+
+
+def protect_formulas(book) -> int:
+    """Every cell of an openpyxl workbook that holds a formula, or text starting with = + - @ tab or CR
+    (numbers excepted), becomes a text cell with the quotePrefix style: Excel shows the exact text and
+    never evaluates it, not even after the cell is edited. Returns the number of cells protected."""
+    count = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, str):
+                    continue
+                if cell.data_type == "f" or is_formula_like(value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    count += 1
+    return count
 
 
 def _current_umask() -> int:
@@ -30,6 +124,7 @@ def atomic_write_chunks(path: str | Path, chunks) -> None:
     """Write a sequence of bytes-like pieces (without joining them) to a temporary file in the target
     folder, give it the umask's mode, then rename it over path."""
     path = Path(path)
+    check_inside_roots(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -48,8 +143,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """CSV with Unix line ends and no index, written atomically (byte-stable for the same frame)."""
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    """CSV with Unix line ends and no index, formulas neutralised, written atomically (byte-stable for
+    the same frame)."""
+    atomic_write_text(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
 
 
 def safe_child(folder: str | Path, name: str) -> Path:
@@ -57,5 +153,46 @@ def safe_child(folder: str | Path, name: str) -> Path:
     folder = Path(folder).resolve()
     target = (folder / name).resolve()
     if folder != target and folder not in target.parents:
-        raise ValueError(f"output name {name!r} would leave the output folder {folder}")
+        raise OutputPathError(f"output name {name!r} would leave the output folder {folder} (it resolves to "
+                              f"{target}: a symbolic link or '..' in the path?)")
     return target
+
+
+def log_dir() -> Path:
+    """Where error logs go: $CDISC_ALS_LOG_DIR, else $XDG_STATE_HOME/cdisc-als (default
+    ~/.local/state/cdisc-als)."""
+    if os.environ.get("CDISC_ALS_LOG_DIR"):
+        return Path(os.environ["CDISC_ALS_LOG_DIR"])
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "cdisc-als"
+
+
+def write_error_log(text: str) -> Path:
+    """Write an error log (a traceback) to log_dir(), or the temporary folder when that cannot be
+    written; returns its path. Logs are not outputs: they are never confined to --out."""
+    stamp = dt.datetime.now(tz=dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"cdisc-als-error-{stamp}-{os.getpid()}.log"
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    raise OSError("no folder for the error log could be written")
+
+
+_YAML_CACHE: dict[tuple[str, int, int], object] = {}
+
+
+def read_yaml(path: str | Path) -> object:
+    """yaml.safe_load of a UTF-8 file; a file read before and unchanged since (same modification time
+    and size) is parsed once per process. Returns a fresh copy each time. Raises OSError,
+    UnicodeDecodeError or yaml.YAMLError like reading and parsing would."""
+    path = Path(path)
+    info = path.stat()
+    key = (str(path.resolve()), info.st_mtime_ns, info.st_size)
+    if key not in _YAML_CACHE:
+        _YAML_CACHE[key] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return copy.deepcopy(_YAML_CACHE[key])

@@ -77,7 +77,8 @@ def staged_output(target: str | Path, overwrite: bool = False) -> Iterator[Path]
 
 
 def _keep_incomplete(staging: Path, target: Path, exc: BaseException) -> None:
-    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    reason = (f"interrupted by {getattr(exc, 'signal_name', 'SIGINT')}" if isinstance(exc, KeyboardInterrupt)
+              else f"{type(exc).__name__}: {exc}")
     try:
         atomic_write_text(staging / INCOMPLETE, "This output is INCOMPLETE: the run stopped before every stage "
                           f"finished.\nReason: {reason}\nThe previous complete output, if any, is still in {target}.\n")

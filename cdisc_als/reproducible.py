@@ -21,3 +21,23 @@ def fixed_zip(data: bytes) -> bytes:
             entry.external_attr = 0o644 << 16
             target.writestr(entry, source.read(info.filename))
     return out.getvalue()
+
+
+def stamp_workbook(book) -> None:
+    """An openpyxl workbook's creation and modification times set to the run time (SOURCE_DATE_EPOCH when
+    set), and every formula-like text cell protected (cdisc_als.io.protect_formulas): call before saving."""
+    from cdisc_als.io import protect_formulas
+
+    when = run_timestamp().replace(tzinfo=None)
+    book.properties.created = when
+    book.properties.modified = when
+    protect_formulas(book)
+
+
+def workbook_bytes(book) -> bytes:
+    """The XLSX bytes of an openpyxl workbook, stamped (stamp_workbook) and re-packed (fixed_zip), so the
+    same content gives the same bytes."""
+    stamp_workbook(book)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return fixed_zip(buffer.getvalue())

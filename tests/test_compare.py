@@ -245,8 +245,10 @@ def test_workbook_has_a_sheet_per_kind_and_neutralises_formulas(tmp_path):
     book = load_workbook(path)
     assert book.sheetnames == ["summary", "dataset", "vars_only_in_base", "vars_only_in_compare", "attributes",
                                "obs_only_in_base", "obs_only_in_compare", "value_summary", "values"]
-    cells = [c.value for row in book["values"].iter_rows() for c in row]
-    assert "'=HYPERLINK(\"http://x\")" in cells and not any(str(c).startswith("=") for c in cells if c)
+    cells = [c for row in book["values"].iter_rows() for c in row]
+    hyperlink = [c for c in cells if c.value == "=HYPERLINK(\"http://x\")"]
+    assert len(hyperlink) == 1 and hyperlink[0].data_type == "s" and hyperlink[0].quotePrefix
+    assert not any(c.data_type == "f" for c in cells)
 
 
 def test_cli_compares_folders(tmp_path, capsys):

@@ -159,8 +159,19 @@ def test_missing_subject_table(raw_dir):
 
 
 def test_unreadable_file(raw_dir):
-    (raw_dir / "sf36.csv").write_bytes(b"SUBJID,VISIT\n\xff\xfe\x00bad")
-    _has(_check(raw_dir), "sf36.csv", None, "", "", "RAW-FILE-READ")
+    (raw_dir / "sf36.csv").unlink()
+    (raw_dir / "sf36.xlsx").write_bytes(b"SUBJID,VISIT\nthis is not a workbook")
+    result = _check(raw_dir)
+    assert _has(result, "sf36.xlsx", None, "", "", "RAW-FILE-READ")[0].severity == "error"
+    assert "sf36" in result.missing_tables
+
+
+def test_binary_bytes_in_a_csv_are_a_rejected_row(raw_dir):
+    (raw_dir / "sf36.csv").write_bytes(b"SUBJID,VISIT,SF36DT,SF36_TOTAL\n\xff\xfe\x00bad")
+    result = _check(raw_dir)
+    assert _has(result, "sf36.csv", 2, "", None, "RAW-ENCODING")[0].value == "byte 0xff at character 1"
+    assert _has(result, "sf36.csv", 2, "", None, "RAW-FIELD-COUNT")[0].action == "row rejected"
+    assert result.accounting().set_index("table").loc["sf36", ["rows", "rows_rejected"]].tolist() == [1, 1]
 
 
 def test_all_findings_are_collected(raw_dir):
@@ -188,7 +199,7 @@ def test_findings_file_written(raw_dir, tmp_path):
     out = tmp_path / "out"
     read_and_check_raw(raw_dir, load_study(), out_dir=out)
     findings = pd.read_csv(out / "raw_findings.csv", dtype=str)
-    assert list(findings.columns) == ["file", "row", "column", "value", "rule", "severity", "message"]
+    assert list(findings.columns) == ["file", "row", "column", "value", "rule", "severity", "action", "message"]
     assert (findings["rule"] == "RAW-RANGE").any()
     assert (out / "raw_accounting.csv").exists()
 

@@ -163,15 +163,23 @@ def test_every_raw_row_is_accounted_for(sdtm_dir, raw):
     assert set(trace["_SRC_FILE"]) == {"alsfrs.csv", "aals.csv", "sf36.csv"} and trace["_SRC_ROW"].min() == 2
 
 
-def test_bad_rows_are_rejected_with_reasons(tmp_path):
+def test_bad_value_is_missing_and_bad_key_rejects_the_row(tmp_path):
+    """A bad start date leaves the AE mapped without a start date; a bad key (AELINE) rejects the row."""
     raw_dir = tmp_path / "raw"
     shutil.copytree(SAMPLE_RAW_DIR, raw_dir)
     ae = pd.read_csv(raw_dir / "ae.csv", dtype=str, keep_default_na=False)
     ae.loc[0, "AESTDT"] = "2012-13-01"
+    ae.loc[1, "AELINE"] = "one"
     ae.to_csv(raw_dir / "ae.csv", index=False, lineterminator="\n")
     result = run_sdtm(raw_dir, tmp_path / "out", load_study())
     rec = result.reconciliation.set_index("table")
     assert rec.loc["ae", "rejected"] == 1 and rec.loc["ae", "mapped"] == len(ae) - 1
     rows = result.unmapped_rows
-    assert rows.iloc[0]["file"] == "ae.csv" and rows.iloc[0]["row"] == 2 and "RAW-PARTIAL-DATE" in rows.iloc[0]["reason"]
+    assert rows.iloc[0]["file"] == "ae.csv" and rows.iloc[0]["row"] == 3 and "RAW-INTEGER" in rows.iloc[0]["reason"]
     assert len(result.datasets["AE"]) == len(ae) - 1
+    bad_date = [f for f in result.findings if f.rule == "RAW-PARTIAL-DATE"]
+    assert [(f.row, f.column, f.value, f.action) for f in bad_date] == [(2, "AESTDT", "2012-13-01",
+                                                                         "value set to missing")]
+    trace = result.traces["AE"]
+    mapped = result.datasets["AE"][(trace["_SRC_ROW"] == 2).to_numpy()]
+    assert len(mapped) == 1 and mapped["AESTDTC"].iloc[0] == "" and mapped["AETERM"].iloc[0] == ae.loc[0, "AETERM"]

@@ -43,7 +43,8 @@ def _visit_records(qs: pd.DataFrame, study: Study,
     parts.append(derive_sums(items, parameters).reindex(columns=columns))
     parts.append(select_findings({"QS": qs}, parameters).reindex(columns=columns))
     parts.append(stages.reindex(columns=columns))
-    records = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    filled = [p for p in parts if len(p)]
+    records = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=columns)
     records["SRCDOM"] = records["SRCDOM"].fillna("")
     records["SRCVAR"] = records["SRCVAR"].fillna("")
     return records[records["PARAMCD"].isin(parameters)], stages

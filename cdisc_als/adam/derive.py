@@ -55,7 +55,7 @@ def impute_date(dtc: pd.Series, mode: str = "first", min_date: pd.Series | None 
 
 def study_day(date: pd.Series, reference: pd.Series) -> pd.Series:
     """ADY: date - reference + 1 on or after the reference, date - reference before it (no day 0)."""
-    days = (date - reference).dt.days
+    days = (pd.to_datetime(date, errors="coerce") - pd.to_datetime(reference, errors="coerce")).dt.days
     return pd.Series(np.where(days >= 0, days + 1, days), index=date.index, dtype="float64")
 
 

@@ -13,17 +13,18 @@ from cdisc_als.adam.adqs import build_adqs, finish_bds
 from cdisc_als.adam.adsl import build_adsl
 from cdisc_als.adam.adtte import build_adtte
 from cdisc_als.adam.cafs import build_adcafs
+from cdisc_als.adam.inputs import SdtmInputError, check_sdtm_inputs, screen_implausible_dates
 from cdisc_als.adam.others import build_adae, build_adlb, build_adre
 from cdisc_als.adam.params import attach_param_text
 from cdisc_als.adam.staging import stage_specs
-from cdisc_als.datasets_io import read_dataset
+from cdisc_als.datasets_io import DatasetReadError, read_dataset
 from cdisc_als.export.xpt import write_xpt
+from cdisc_als.findings import Findings
 from cdisc_als.io import safe_child
 from cdisc_als.metadata import Metadata, load_metadata
 from cdisc_als.sdtm.pipeline import finalize, xpt_variables
 from cdisc_als.study import Study
 
-REQUIRED_SDTM = ("DM", "DS", "SV", "QS", "RE", "MH", "FA")
 EPOCH = pd.Timestamp("1960-01-01")
 
 
@@ -33,16 +34,22 @@ UNUSED = {"SUPPQS"}
 
 
 def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """The <name>.xpt files of a folder as frames (character missing as ''), keyed by upper-case name."""
-    out = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
+    """The <name>.xpt files of a folder as frames (character missing as ''), keyed by upper-case name.
+    A file that cannot be read is an SdtmInputError naming it (every such file listed at once)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SdtmInputError(str(folder), ["folder not found"])
+    out, problems = {}, []
+    for path in sorted(folder.glob("*.xpt")):
         name = path.stem.upper()
         if name in UNUSED:
             continue
-        out[name] = read_dataset(path, usecols=COLUMNS.get(name)).frame   # damage raises DatasetReadError
-    missing = [name for name in REQUIRED_SDTM if name not in out]
-    if missing:
-        raise FileNotFoundError(f"{folder}: SDTM dataset(s) {missing} not found (expected <name>.xpt)")
+        try:
+            out[name] = read_dataset(path, usecols=COLUMNS.get(name)).frame
+        except DatasetReadError as exc:            # damaged or mislabelled file: every one listed at once
+            problems.append(str(exc))
+    if problems:
+        raise SdtmInputError(str(folder), problems)
     return out
 
 
@@ -82,7 +89,7 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
     """All ADaM datasets as frames with datetime columns (before metadata ordering)."""
     problems = check_study_against_metadata(study, metadata)
     if problems:
-        raise ValueError("the study specification and the metadata disagree:\n  " + "\n  ".join(problems))
+        raise SdtmInputError("study.yaml and the metadata", problems)
     params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE", "ADCAFS")}
     adsl = build_adsl(sdtm, study)
     adqs = build_adqs(sdtm, adsl, study, params["ADQS"])
@@ -98,12 +105,17 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
 
 
 def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
-             progress=None) -> dict[str, pd.DataFrame]:
-    """Read SDTM XPT, build ADaM, write <name>.xpt files; returns the final frames (SAS date numbers)."""
+             progress=None, findings: Findings | None = None) -> dict[str, pd.DataFrame]:
+    """Read SDTM XPT, check what ADaM needs (adam/inputs.py), build ADaM, write <name>.xpt files and
+    adam_findings.csv; returns the final frames (SAS date numbers). Findings (implausible dates kept
+    out of the analysis) are added to `findings` when given."""
     say = progress or (lambda _m: None)
     metadata = load_metadata(mappings, study)
     say("reading SDTM")
-    sdtm = read_sdtm(sdtm_dir)
+    sdtm = check_sdtm_inputs(read_sdtm(sdtm_dir), str(sdtm_dir), metadata)
+    sdtm, screened = screen_implausible_dates(sdtm, study)
+    collected = findings if findings is not None else Findings()
+    collected.extend(screened)
     say("building ADaM")
     built = build_adam(sdtm, study, metadata)
     final = {}
@@ -117,6 +129,7 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
             variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
                          type(v)(v.name, v.type, v.length, v.label, "DATE9.") for v in variables]
             write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label, variables)
+        collected.write_csv(safe_child(out, "adam_findings.csv"))
     return final
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from cdisc_als.compare.core import OBS, CompareResult
 from cdisc_als.io import atomic_write_bytes
+from cdisc_als.reproducible import fixed_zip, stamp_workbook
 
 EXCEL_MAX_ROWS = 1_048_575
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _fmt(value: object) -> str:
@@ -94,15 +94,6 @@ def text_report(result: CompareResult, max_values: int = 50) -> str:
     return "".join(out)
 
 
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as formulas get a leading apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
-    return out
-
-
 def write_workbook(result: CompareResult, path: str | Path) -> None:
     """One sheet per kind of difference plus a summary sheet; written atomically."""
     sheets = {"summary": pd.DataFrame({
@@ -114,5 +105,6 @@ def write_workbook(result: CompareResult, path: str | Path) -> None:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame = frame.drop(columns=[OBS], errors="ignore") if name == "summary" else frame
-            neutralise(frame.head(EXCEL_MAX_ROWS)).to_excel(writer, sheet_name=name[:31], index=False)
-    atomic_write_bytes(path, buffer.getvalue())
+            frame.head(EXCEL_MAX_ROWS).to_excel(writer, sheet_name=name[:31], index=False)
+        stamp_workbook(writer.book)
+    atomic_write_bytes(path, fixed_zip(buffer.getvalue()))

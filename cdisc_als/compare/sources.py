@@ -71,6 +71,10 @@ def read_datasetjson(path: str | Path) -> ComparableDataset:
     return _from_file(read_dataset(path))
 
 
+class InputFileError(ValueError):
+    """A file to compare cannot be read (damaged, truncated, not the format its name says)."""
+
+
 def load(source: object, name: str = "") -> ComparableDataset:
     """A ComparableDataset from a frame, a ComparableDataset, or an .xpt / .json path."""
     if isinstance(source, ComparableDataset):
@@ -81,8 +85,10 @@ def load(source: object, name: str = "") -> ComparableDataset:
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".xpt":
-        return read_xpt(path)
-    if suffix in (".json", ".ndjson"):
-        return read_datasetjson(path)
-    raise ValueError(f"{path}: cannot compare files of type {suffix!r} (use .xpt or Dataset-JSON .json)")
+    readers = {".xpt": read_xpt, ".json": read_datasetjson, ".ndjson": read_datasetjson}
+    if suffix in readers:
+        try:
+            return readers[suffix](path)
+        except Exception as exc:  # noqa: BLE001 - a damaged input file is the user's problem, named here
+            raise InputFileError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    raise InputFileError(f"{path}: cannot compare files of type {suffix!r} (use .xpt or Dataset-JSON .json)")

@@ -152,7 +152,8 @@ STUDY_SOURCES = re.compile(r"arms|armcd|subgroup [A-Z][A-Z0-9_]{0,7}")
 
 
 def _ascii(text: str) -> bool:
-    return text.isascii()
+    """Printable ASCII: no characters beyond ASCII and no control characters (NUL, tab, \\x01...)."""
+    return text.isascii() and text.isprintable()
 
 
 def _load_codelists(path: Path, problems: list[str]) -> dict[str, Codelist]:

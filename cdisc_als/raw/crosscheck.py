@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from cdisc_als.findings import ERROR, WARNING, Finding
+from cdisc_als.findings import ERROR, REJECTED, SET_MISSING, WARNING, Finding
 from cdisc_als.raw.spec import RawSpec, RawTable
 from cdisc_als.study import Study
 
@@ -37,15 +39,8 @@ def duplicate_keys(table: RawTable, frame: pd.DataFrame, file_name: str) -> list
         for r in rows:
             others = ", ".join(str(o) for o in rows if o != r)
             out.append(Finding(file_name, int(r), "+".join(key), value, "RAW-DUPLICATE-KEY",
-                               f"key {'+'.join(key)} also on row(s) {others}"))
+                               f"key {'+'.join(key)} also on row(s) {others}", ERROR, REJECTED))
     return out
-
-
-def unknown_subjects(frame: pd.DataFrame, subjects: set[str], file_name: str, column: str) -> list[Finding]:
-    if column not in frame.columns:
-        return []
-    mask = (frame[column] != "") & ~frame[column].isin(subjects)
-    return _rows(frame, mask, file_name, column, "RAW-UNKNOWN-SUBJECT", "subject is not in the demographics table")
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -113,10 +108,14 @@ def demog_rules(frame: pd.DataFrame, file_name: str) -> list[Finding]:
         return []
     sf = frame["SCRNFAIL"] == "Y"
     rand = frame["SCRNFAIL"] == "N"
-    return (_rows(frame, sf & ((frame["ARM"] != "") | (frame["RANDDT"] != "")), file_name, "ARM",
-                  "RAW-RANDOMIZATION", "screen failure with an arm or randomization date")
+    with_arm = _rows(frame, sf & (frame["ARM"] != ""), file_name, "ARM", "RAW-RANDOMIZATION",
+                     "screen failure with an arm: the arm is set to missing, the subject stays a screen failure")
+    return ([replace(f, action=SET_MISSING) for f in with_arm]
+            + _rows(frame, sf & (frame["ARM"] == "") & (frame["RANDDT"] != ""), file_name, "RANDDT",
+                    "RAW-RANDOMIZATION", "screen failure with a randomization date")
             + _rows(frame, rand & ((frame["ARM"] == "") | (frame["RANDDT"] == "")), file_name, "ARM",
-                    "RAW-RANDOMIZATION", "randomized subject (SCRNFAIL N) without arm or randomization date"))
+                    "RAW-RANDOMIZATION", "randomized subject (SCRNFAIL N) without arm or randomization date: "
+                    "mapped without an arm, so in no randomized analysis population"))
 
 
 def survival_rules(frame: pd.DataFrame, file_name: str) -> list[Finding]:
@@ -131,7 +130,7 @@ def injection_rules(frame: pd.DataFrame, demog: pd.DataFrame | None, file_name: 
         return []
     treated = {a.raw for a in study.arms if a.treated}
     arm = frame["SUBJID"].map(dict(zip(demog["SUBJID"], demog["ARM"], strict=False)))
-    return _rows(frame, arm.notna() & ~arm.isin(treated), file_name, "SUBJID", "RAW-INJECTION-ARM",
+    return _rows(frame, arm.notna() & (arm != "") & ~arm.isin(treated), file_name, "SUBJID", "RAW-INJECTION-ARM",
                  f"injection recorded for a subject who is not in a treated arm ({', '.join(sorted(treated))})")
 
 
@@ -139,19 +138,18 @@ TABLE_RULES = {"alsfrs": alsfrs_rules, "aals": aals_rules, "ae": ae_rules, "demo
                "survival": survival_rules}
 
 
+def key_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Finding]:
+    """RAW-DUPLICATE-KEY for every table (every row of a duplicated key is rejected)."""
+    return [f for name, frame in frames.items() for f in duplicate_keys(spec.tables[name], frame, files[name])]
+
+
 def cross_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dict[str, str],
                    study: Study) -> list[Finding]:
-    """Keys, subjects and table rules of every table that was read."""
+    """The table rules of every table that was read, and injections against the arms."""
     out: list[Finding] = []
-    demog = frames.get(spec.subject_table)
-    subjects = set(demog[spec.subject_column]) if demog is not None and spec.subject_column in demog else None
     for name, frame in frames.items():
-        table = spec.tables[name]
-        out += duplicate_keys(table, frame, files[name])
-        if subjects is not None and name != spec.subject_table:
-            out += unknown_subjects(frame, subjects, files[name], spec.subject_column)
         if name in TABLE_RULES:
             out += TABLE_RULES[name](frame, files[name])
     if "injections" in frames:
-        out += injection_rules(frames["injections"], demog, files["injections"], study)
+        out += injection_rules(frames["injections"], frames.get(spec.subject_table), files["injections"], study)
     return out

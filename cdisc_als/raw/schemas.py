@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -21,22 +22,32 @@ FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PARTIAL_DATE = re.compile(r"\d{4}(-(\d{2}|UN)(-(\d{2}|UN))?)?")
 MAX_TEXT = 200
 
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+FORMULA_START = r"[=+\-@]"
+
 MESSAGES = {
     "RAW-REQUIRED": "value is required",
+    "RAW-CONTROL": "contains a control character (NUL, tab, line break, \\x01-\\x1f); they break XPT, XML, "
+                   "RTF and XLSX outputs",
     "RAW-ASCII": "contains characters outside ASCII (not allowed in SAS XPORT v5)",
     "RAW-LENGTH": f"longer than {MAX_TEXT} characters",
-    "RAW-FORMULA": "looks like a spreadsheet formula; enter the value, not a formula",
+    "RAW-FORMULA": "starts like a spreadsheet formula (=, +, -, @) and is not a number; enter the value, "
+                   "not a formula",
     "RAW-INTEGER": "not a whole number",
     "RAW-DECIMAL": "not a number",
     "RAW-DECIMALS": "more decimals than the data model allows",
     "RAW-RANGE": "outside the allowed range",
     "RAW-ALLOWED": "not an allowed value",
+    "RAW-CASE": "an allowed value written in other letter case; mapped as that value",
     "RAW-ARM": "not an arm of study.yaml (its raw_value, else armcd)",
     "RAW-PATTERN": "does not have the expected form",
     "RAW-DATE": "not a complete valid date YYYY-MM-DD",
     "RAW-PARTIAL-DATE": "not a valid date: use YYYY-MM-DD, YYYY-MM, YYYY or UN for unknown day/month",
     "RAW-VISIT": "not a visit of study.yaml",
 }
+
+
+WARNING_RULES = {"RAW-CASE"}
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -79,9 +90,10 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
     """The checks a column's values must pass, from its data-model entry; columns of type visit and arm
     take their allowed values from the study spec (study_values: visit names, arm raw values)."""
     checks = [
+        _check("RAW-CONTROL", lambda s: ~s.str.contains(r"[\x00-\x1f\x7f]", regex=True)),
         _check("RAW-ASCII", lambda s: s.map(str.isascii).astype(bool)),
+        _check("RAW-FORMULA", lambda s: ~s.str.match(FORMULA_START) | s.str.fullmatch(NUMBER.pattern)),
         _check("RAW-LENGTH", lambda s: s.str.len() <= MAX_TEXT),
-        _check("RAW-FORMULA", lambda s: ~s.str.match(r"=[A-Za-z(]")),
     ]
     if col.required:
         checks.append(_check("RAW-REQUIRED", lambda s: ~_blank(s)))
@@ -109,7 +121,9 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
         checks.append(_check("RAW-ARM", lambda s: _blank(s) | s.isin(allowed_arms)))
     if col.allowed:
         allowed = set(col.allowed)
-        checks.append(_check("RAW-ALLOWED", lambda s: _blank(s) | s.isin(allowed)))
+        upper = {a.upper() for a in allowed}
+        checks.append(_check("RAW-ALLOWED", lambda s: _blank(s) | s.str.upper().isin(upper)))
+        checks.append(_check("RAW-CASE", lambda s: _blank(s) | s.isin(allowed) | ~s.str.upper().isin(upper)))
     if col.pattern:
         pattern = col.pattern
         checks.append(_check("RAW-PATTERN", lambda s: _blank(s) | s.str.fullmatch(pattern)))
@@ -118,14 +132,19 @@ def column_checks(col: RawColumn, study_values: dict[str, frozenset[str]]) -> li
 
 def table_schema(table: RawTable, present: list[str], study_values: dict[str, frozenset[str]]) -> pa.DataFrameSchema:
     """pandera schema for the columns of `table` that are present in the file."""
-    columns = {c.name: pa.Column(str, checks=column_checks(c, study_values), nullable=False, required=True)
+    columns = {c.name: pa.Column(None, checks=column_checks(c, study_values), nullable=False, required=True)
                for c in table.columns if c.name in present}
     return pa.DataFrameSchema(columns, strict=False, name=table.name)
 
 
 def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
                     study_values: dict[str, frozenset[str]]) -> list[Finding]:
-    """Validate lazily (every failure collected) and turn pandera's failure cases into findings."""
+    """Every failing cell as a finding: one per cell, the first failing check in check order (a formula
+    in a number column is RAW-FORMULA, not also RAW-DECIMAL).
+
+    The checks are the pandera Checks of `table_schema`, evaluated column by column here (the same
+    vectorised functions pandera would run, without its per-check overhead: a raw folder is checked
+    several times per run); tests/test_raw_findings.py keeps the two in agreement."""
     present = [c for c in frame.columns if c != "_ROW"]
     findings = [Finding(file_name, None, c.name, "", "RAW-COL-MISSING",
                         "required column is missing" if c.required else "column of the data model is missing",
@@ -134,20 +153,28 @@ def schema_findings(table: RawTable, frame: pd.DataFrame, file_name: str,
     known = set(table.column_names)
     findings += [Finding(file_name, None, c, "", "RAW-COL-UNKNOWN",
                          "column is not in the data model; its values are not mapped", WARNING)
-                 for c in present if c not in known]
-    schema = table_schema(table, present, study_values)
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        rows = frame["_ROW"]
-        for case in cases.itertuples(index=False):
-            rule = str(case.check)
-            index = case.index
-            row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
-            findings.append(Finding(file_name, row, str(case.column), str(case.failure_case), rule,
-                                    _message(table, str(case.column), rule)))
-    return findings
+                 for c in present if c not in known and not c.startswith(("_UNNAMED", "_DUPLICATE"))]
+    if frame.empty:
+        return findings
+    rows = frame["_ROW"].to_numpy()
+    cells = []
+    for col in table.columns:
+        if col.name not in present:
+            continue
+        # every check judges one value on its own: run it on the distinct values, broadcast the result
+        codes, uniques = pd.factorize(frame[col.name].astype(str))
+        distinct = pd.Series(uniques, dtype=object)
+        failed = np.zeros(len(distinct), dtype=bool)
+        for rank, check in enumerate(column_checks(col, study_values)):
+            passed = np.asarray(pd.Series(check._check_fn(distinct), index=distinct.index).fillna(False), dtype=bool)
+            new = ~passed & ~failed
+            failed |= ~passed
+            for k in np.nonzero(new[codes])[0]:
+                value = distinct.iloc[codes[k]]
+                cells.append((int(k), rank, Finding(file_name, int(rows[k]), col.name, value, check.name,
+                                                    _message(table, col.name, check.name),
+                                                    WARNING if check.name in WARNING_RULES else ERROR)))
+    return findings + [f for _, _, f in sorted(cells, key=lambda c: (c[0], c[1]))]
 
 
 def _message(table: RawTable, column: str, rule: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from cdisc_als.io import read_yaml
 from cdisc_als.resources import mappings_dir
 
 COLUMN_TYPES = ("text", "integer", "decimal", "date", "partial_date", "visit", "arm")
@@ -54,12 +55,47 @@ class RawSpec:
     subject_column: str
     source: Path
     site_column: str = "SITEID"
+    timeline: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def key_columns(self, table: str) -> tuple[str, ...]:
+        """Columns whose bad value makes a row unusable: the table's key, and for the subject table
+        also the site column (it builds USUBJID)."""
+        key = self.tables[table].key
+        if table == self.subject_table and self.site_column in self.tables[table].column_names:
+            key = (*key, self.site_column)
+        return key
+
+
+TIMELINE_KEYS = ("consent", "death", "after_consent", "before_death")
+
+
+def _timeline(doc: dict, tables: dict[str, RawTable], where: str) -> dict[str, tuple[str, ...]]:
+    """tables.yaml `timeline`: each key a 'table.COLUMN' date or a list of them."""
+    node = doc.get("timeline") or {}
+    if not isinstance(node, dict):
+        raise RawSpecError(f"{where}: timeline must be a mapping")
+    out = {}
+    for key, value in node.items():
+        if key not in TIMELINE_KEYS:
+            raise RawSpecError(f"{where}: timeline.{key} is not one of {TIMELINE_KEYS}")
+        sources = (value,) if isinstance(value, str) else tuple(value or ())
+        for source in sources:
+            table, _, column = str(source).partition(".")
+            if table not in tables or column not in tables[table].column_names:
+                raise RawSpecError(f"{where}: timeline.{key}: '{source}' is not a table.COLUMN of the data model")
+            if tables[table].column(column).type not in ("date", "partial_date"):
+                raise RawSpecError(f"{where}: timeline.{key}: '{source}' is not a date column")
+        out[key] = tuple(str(s) for s in sources)
+    return out
 
 
 def load_raw_spec(path: str | Path | None = None) -> RawSpec:
     """Read and check the raw data model."""
     path = Path(path) if path else mappings_dir() / "raw" / "tables.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        doc = read_yaml(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RawSpecError(f"{path}: cannot be read as YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
         raise RawSpecError(f"{path}: expected a 'tables' mapping")
     tables = {}
@@ -94,4 +130,5 @@ def load_raw_spec(path: str | Path | None = None) -> RawSpec:
     subject_table = doc.get("subject_table", "demog")
     if subject_table not in tables:
         raise RawSpecError(f"{path}: subject_table {subject_table!r} is not a table")
-    return RawSpec(tables, subject_table, doc.get("subject_column", "SUBJID"), path, doc.get("site_column", "SITEID"))
+    return RawSpec(tables, subject_table, doc.get("subject_column", "SUBJID"), path, doc.get("site_column", "SITEID"),
+                   _timeline(doc, tables, str(path)))

@@ -50,7 +50,8 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         first = vis.groupby("USUBJID")["VISITNUM"].min()
         visitnum = matched["VISITNUM"].fillna(matched["USUBJID"].map(first))
         epoch = visitnum.map(epochs)
-        last_date = vis[vis["VISITNUM"] == last_visit].set_index("USUBJID")["DATE"]
+        # max per subject: a repeated last visit must not make the lookup ambiguous (InvalidIndexError)
+        last_date = vis[vis["VISITNUM"] == last_visit].groupby("USUBJID")["DATE"].max()
         after = matched["DATE"] > matched["USUBJID"].map(last_date)
         if trial_end is not None and len(trial_end):
             ended = date_part(map_values(matched["USUBJID"], trial_end).fillna(""))

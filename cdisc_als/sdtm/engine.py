@@ -157,19 +157,13 @@ def parameter_records(spec: DomainSpec, ctx: MappingContext) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def available_sources(spec: DomainSpec, ctx: MappingContext) -> list[Source]:
-    """The sources whose raw table was read (an absent optional table is already a RAW-FILE-MISSING
-    finding of the raw stage; its source maps no records)."""
-    return [source for source in spec.sources if source.table in ctx.raw]
-
-
 def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
-    """All sources of a domain whose raw table is present, then its derivations, in the order the spec
-    gives."""
+    """All sources of a domain (an absent optional raw table is an empty frame: its source maps no
+    records), then its derivations, in the order the spec gives."""
     parts, supp_parts, findings = [], [], []
     if spec.parameters:
         parts.append(parameter_records(spec, ctx))
-    for source in available_sources(spec, ctx):
+    for source in spec.sources:
         records, supp_values, problems = map_source(source, ctx, spec.domain)
         parts.append(records)
         supp_parts.append((records, supp_values))

@@ -26,7 +26,7 @@ from cdisc_als.raw.pipeline import read_and_check_raw
 from cdisc_als.raw.spec import load_raw_spec
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.derive import derive_participation_end
-from cdisc_als.sdtm.engine import TRACE, MappingContext, available_sources, run_domain
+from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
 from cdisc_als.sdtm.spec import DomainSpec, load_domain_specs
 from cdisc_als.sdtm.trial_design import SPEC_FILE, build_trial_design
 from cdisc_als.study import Study
@@ -40,15 +40,6 @@ class SdtmResult:
     reconciliation: pd.DataFrame
     unmapped_rows: pd.DataFrame
     labels: dict[str, str] = field(default_factory=dict)
-
-
-def _rejected_rows(findings: Findings) -> dict[tuple[str, int], list[str]]:
-    """(file, row) -> reasons, for raw rows with error findings (they are not mapped)."""
-    out: dict[tuple[str, int], list[str]] = {}
-    for f in findings:
-        if f.severity == ERROR and f.row is not None:
-            out.setdefault((f.file, int(f.row)), []).append(f"{f.rule} {f.column}={f.value!r}: {f.message}")
-    return out
 
 
 def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: str | None = None) -> pd.DataFrame:
@@ -98,23 +89,19 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     say("reading and checking raw tables")
     raw = read_and_check_raw(raw_dir, study, raw_spec)
     findings = Findings(list(raw.findings))
-    rejected = _rejected_rows(raw.findings)
-    tables = {}
-    for name, frame in raw.tables.items():
-        file = raw.files[name]
-        # a boolean mask, not a list: an empty list would select no columns of a table without rows
-        keep = np.array([(file, int(r)) not in rejected for r in frame["_ROW"]], dtype=bool)
-        tables[name] = frame[keep].reset_index(drop=True)
+    rejected = raw.rejected_rows()
+    tables = raw.usable()
+    files = {**{name: f"{name}.csv" for name in raw_spec.tables}, **raw.files}
     subject_col, site_col = raw_spec.subject_column, raw_spec.site_column
-    subject = tables.get(raw_spec.subject_table, pd.DataFrame(columns=[subject_col, site_col]))
+    subject = tables[raw_spec.subject_table]
     site_values = subject[site_col] if site_col in subject else pd.Series(study.site_ids[0],
                                                                           index=subject.index)
     sites = dict(zip(subject[subject_col], site_values, strict=True))
-    ctx = MappingContext(study, metadata, tables, raw.files, sites, subject_col)
+    ctx = MappingContext(study, metadata, tables, files, sites, subject_col)
 
     datasets, traces, labels = {}, {}, {}
     for spec in specs:
-        if not spec.parameters and not available_sources(spec, ctx):
+        if not spec.parameters and not any(source.table in raw.files for source in spec.sources):
             say(f"skipping {spec.domain}: none of its raw tables ({', '.join(s.table for s in spec.sources)}) is present")
             continue
         say(f"mapping {spec.domain}")
@@ -139,6 +126,9 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             traces[name] = _design_trace(datasets[name], name)
             labels[name] = metadata.dataset(name).label
     reconciliation, unmapped = reconcile(raw.tables, raw.files, traces, rejected)
+    lines = raw.accounting()[["table", "lines", "blank_lines", "continuation_lines"]]
+    reconciliation = lines.merge(reconciliation, on="table", how="right")[
+        ["table", "file", "lines", "blank_lines", "continuation_lines", *reconciliation.columns[2:]]]
     result = SdtmResult(datasets, traces, findings, reconciliation, unmapped, labels)
     if out_dir is not None:
         write_outputs(result, Path(out_dir), metadata)
@@ -201,7 +191,8 @@ def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces
         for r in rows[(produced == 0) & ~is_rejected]:
             detail.append({"file": file, "row": int(r), "status": "not used",
                            "reason": "no domain spec selects this row (all its values blank or filtered)"})
-    return (pd.DataFrame(summary), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
+    columns = ["table", "file", "rows", "rejected", "mapped", "mapped_to_several", "not_used", "records"]
+    return (pd.DataFrame(summary, columns=columns), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
 
 
 def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:

@@ -96,8 +96,10 @@ def rule_date(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tu
     if spec.get("time"):
         time = _col(frame, spec["time"])
         source = source.where(time == "", source + "T" + time)
-    iso = on_unique(source, lambda s: to_iso8601(s)[0])
-    error = on_unique(source, lambda s: to_iso8601(s)[1])
+    codes, uniques = pd.factorize(source)
+    iso_unique, error_unique = to_iso8601(pd.Series(uniques, dtype=object))
+    iso = pd.Series(iso_unique.to_numpy(dtype=object)[codes], index=source.index) if len(source) else source.copy()
+    error = pd.Series(error_unique.to_numpy(dtype=object)[codes], index=source.index) if len(source) else source.copy()
     problems = [(int(i), spec["from"], source.iloc[i], error.iloc[i]) for i in np.nonzero((error != "").to_numpy())[0]]
     return iso, problems
 

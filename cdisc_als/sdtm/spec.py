@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from cdisc_als.findings import CONTROL, printable
+from cdisc_als.io import read_yaml
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import ConditionError, check_condition
 from cdisc_als.sdtm.rules import REQUIRED, RULES
@@ -66,15 +68,30 @@ def _check_rule(rule: Any, where: str, problems: list[str]) -> None:
             _check_rule(rule["else"], f"{where}.else", problems)
 
 
+def _control_characters(node: Any, where: str) -> list[str]:
+    """Every text of the spec holding a control character (NUL, tab, line break, \\x01...), by key path:
+    such text would reach XPT, XML and RTF outputs."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _control_characters(k, where) + _control_characters(v, f"{where}.{k}")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _control_characters(v, f"{where}[{i}]")]
+    if isinstance(node, str) and CONTROL.search(node):
+        return [f"{where}: '{printable(node)}' contains a control character"]
+    return []
+
+
 def load_domain_spec(path: Path, metadata: Metadata, raw_tables: set[str] | None = None) -> DomainSpec:
     """Read one domain spec and check rules, conditions and target variables against the metadata."""
     problems: list[str] = []
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingSpecError([f"{path.name}: cannot be read as UTF-8 text: {exc}"]) from exc
     except yaml.YAMLError as exc:
         raise MappingSpecError([f"{path.name}: not valid YAML: {exc}"]) from exc
     if not isinstance(doc, dict) or "domain" not in doc or not isinstance(doc.get("sources"), list):
         raise MappingSpecError([f"{path.name}: needs 'domain' and a 'sources' list"])
+    problems += _control_characters(doc, path.name)
     domain = str(doc["domain"]).upper()
     dataset_name = str(doc.get("dataset", domain)).upper()
     try:

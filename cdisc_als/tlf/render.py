@@ -12,7 +12,6 @@ start like a formula, so nothing is evaluated and no character is added.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import struct
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from cdisc_als.io import atomic_write_bytes, atomic_write_text
+from cdisc_als.reproducible import workbook_bytes
 from cdisc_als.resources import TEMPLATES_DIR
 from cdisc_als.tlf.layout import Layout
 from cdisc_als.tlf.paginate import (
@@ -34,8 +34,6 @@ from cdisc_als.tlf.paginate import (
     choose_geometry,
     paginate,
 )
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -154,12 +152,11 @@ def render_html(layouts: list[Layout], title: str, run: RunInfo | None = None, i
 
 
 def _text_cell(sheet, row: int, column: int, value: str):
-    """A cell holding exactly `value` as text (never a formula; quote-prefixed when it looks like one)."""
+    """A cell holding exactly `value` as text (formula-like text is quote-prefixed when the workbook is
+    saved: cdisc_als.reproducible.workbook_bytes)."""
     cell = sheet.cell(row=row, column=column)
     cell.value = value
     cell.data_type = "s"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell.quotePrefix = True
     return cell
 
 
@@ -187,9 +184,7 @@ def write_xlsx(layouts: list[Layout], path: str | Path, run: RunInfo | None = No
             r += 1
             _text_cell(sheet, r + 1, 1, note)
         sheet.column_dimensions["A"].width = 60
-    buffer = io.BytesIO()
-    book.save(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, workbook_bytes(book))
 
 
 def render_index(context: dict) -> str:

@@ -11,23 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_als.io import neutralise_formula
 from cdisc_als.validate.rules.registry import Hits, Rule
 
 COLUMNS = ["dataset", "file", "record", "variables", "values", "rule", "p21", "message", "category", "severity"]
 SUMMARY_COLUMNS = ["dataset", "file", "rule", "p21", "message", "category", "severity", "found"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 50_000
-
-
-def safe_text(value: str) -> str:
-    """A cell that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay as they are."""
-    if value.startswith(FORMULA_START):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def _shown(series: pd.Series) -> pd.Series:
@@ -68,7 +57,7 @@ class FindingSink:
     def _emit(self, rows: list[tuple]) -> None:
         if not rows:
             return
-        self._writer.writerows([tuple(safe_text(v) if isinstance(v, str) else v for v in row) for row in rows])
+        self._writer.writerows([tuple(neutralise_formula(v) for v in row) for row in rows])
         kept = self.details.setdefault((rows[0][0], rows[0][5]), [])
         if len(kept) < self.cap:
             kept.extend(rows[: self.cap - len(kept)])

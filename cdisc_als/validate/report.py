@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_als.io import atomic_write_bytes, atomic_write_text
+from cdisc_als.reproducible import fixed_zip, stamp_workbook
 from cdisc_als.validate.datasets import FILE_RULES
 from cdisc_als.validate.engine import DETAILS_CSV, RULE_FAILED, ValidationResult
-from cdisc_als.validate.findings import safe_text
 from cdisc_als.validate.rules import RULES
 from cdisc_als.validate.rules.define import DEFINE_UNREADABLE
 
@@ -78,28 +78,21 @@ def sheets(result: ValidationResult) -> dict[str, pd.DataFrame]:
             "Issue Summary": issues, "Details": details(result), "Rules": rules_table()}
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: safe_text(v) if isinstance(v, str) else v)
-    return out
-
-
 def write_xlsx(result: ValidationResult, path: str | Path) -> None:
     """The workbook (header frozen, filters on) and validation_details.csv beside it."""
     path = Path(path)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets(result).items():
-            _safe(frame).to_excel(writer, sheet_name=name, index=False)
+            frame.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             sheet.freeze_panes = "A2"
             sheet.auto_filter.ref = sheet.dimensions
             for column in sheet.columns:
                 width = max((len(str(c.value)) for c in column[:200] if c.value is not None), default=8)
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 80)
-    atomic_write_bytes(path, buffer.getvalue())
+        stamp_workbook(writer.book)
+    atomic_write_bytes(path, fixed_zip(buffer.getvalue()))
     result.save_details(path.parent / DETAILS_CSV)
 
 
