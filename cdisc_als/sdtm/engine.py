@@ -32,6 +32,10 @@ class MappingContext:
     sites: dict[str, str]
     subject_column: str = "SUBJID"
     built: dict[str, pd.DataFrame] = field(default_factory=dict)
+    present: frozenset[str] | None = None  # raw tables whose file was read (None: every table of `raw`)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.raw if self.present is None else name in self.present
 
     @property
     def reference(self) -> pd.Series:
@@ -158,12 +162,13 @@ def parameter_records(spec: DomainSpec, ctx: MappingContext) -> pd.DataFrame:
 
 
 def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
-    """All sources of a domain (an absent optional raw table is an empty frame: its source maps no
-    records), then its derivations, in the order the spec gives."""
+    """All sources of a domain whose raw table was read (an absent optional table is a RAW-FILE-MISSING
+    finding of the raw stage: its source maps nothing and adds no columns), then its derivations, in
+    the order the spec gives."""
     parts, supp_parts, findings = [], [], []
     if spec.parameters:
         parts.append(parameter_records(spec, ctx))
-    for source in spec.sources:
+    for source in (s for s in spec.sources if ctx.has_table(s.table)):
         records, supp_values, problems = map_source(source, ctx, spec.domain)
         parts.append(records)
         supp_parts.append((records, supp_values))

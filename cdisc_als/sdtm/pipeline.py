@@ -97,11 +97,11 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
     site_values = subject[site_col] if site_col in subject else pd.Series(study.site_ids[0],
                                                                           index=subject.index)
     sites = dict(zip(subject[subject_col], site_values, strict=True))
-    ctx = MappingContext(study, metadata, tables, files, sites, subject_col)
+    ctx = MappingContext(study, metadata, tables, files, sites, subject_col, present=frozenset(raw.files))
 
     datasets, traces, labels = {}, {}, {}
     for spec in specs:
-        if not spec.parameters and not any(source.table in raw.files for source in spec.sources):
+        if not spec.parameters and not any(ctx.has_table(source.table) for source in spec.sources):
             say(f"skipping {spec.domain}: none of its raw tables ({', '.join(s.table for s in spec.sources)}) is present")
             continue
         say(f"mapping {spec.domain}")
