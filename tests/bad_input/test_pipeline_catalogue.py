@@ -132,7 +132,7 @@ SDTM_CASES = [
          lambda f: [_rewrite_xpt(name, lambda frame: frame.iloc[:0])(f) for name in ("qs", "re", "sv", "ds", "mh", "fa")],
          verb="adam", exit=0, check=_records("adqs", 0)),
     Case("text-named-xpt", "text file named .xpt", lambda f: (f / "qs.xpt").write_text("USUBJID,QSTESTCD\n"),
-         verb="adam", exit=2, stderr="qs.xpt: cannot be read as SAS XPORT"),
+         verb="adam", exit=2, stderr="qs.xpt: not a SAS transport (XPORT) file"),
     Case("xpt-cut-in-half", "XPT file cut in half", lambda f: (f / "dm.xpt").write_bytes(
              (f / "dm.xpt").read_bytes()[: (f / "dm.xpt").stat().st_size // 2]), verb="adam", exit=2, stderr="dm.xpt"),
     Case("implausible-sdtm-date", "implausible date in SDTM (kept out of analysis windows)",
