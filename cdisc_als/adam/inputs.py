@@ -44,7 +44,10 @@ class SdtmInputError(ValueError):
 
     def __init__(self, folder: str, problems: list[str]):
         self.problems = problems
-        super().__init__(f"{folder}: {len(problems)} problem(s) in the SDTM input:\n  " + "\n  ".join(problems))
+        if len(problems) == 1:
+            super().__init__(f"{folder}: {problems[0]}")
+        else:
+            super().__init__(f"{folder}: {len(problems)} problem(s) in the SDTM input:\n  " + "\n  ".join(problems))
 
 
 def _variable_type(metadata: Metadata, dataset: str, variable: str) -> str:

@@ -139,7 +139,7 @@ def _end_of_participation(specs: list[DomainSpec], datasets: dict[str, pd.DataFr
     """DM `derive: participation_end: {variable, exclude}` runs once every domain is mapped."""
     dm_spec = next((s for s in specs if s.domain == "DM"), None)
     conf = dm_spec.derive.get("participation_end") if dm_spec is not None else None
-    if conf:
+    if conf and "DM" in datasets:
         datasets["DM"] = derive_participation_end(datasets["DM"], conf["variable"], datasets,
                                                   tuple(conf.get("exclude", ())))
 

@@ -125,8 +125,11 @@ class StudyData:
         return texts
 
     # ----- arms
-    def arms(self, subjects: pd.DataFrame, treatment: str, codes: list | None, where: str) -> tuple[list[Arm], list[str]]:
-        """Columns of an output and the problems found (unknown arm codes)."""
+    def arms(self, subjects: pd.DataFrame, treatment: str, codes: list | str | None,
+             where: str) -> tuple[list[Arm], list[str]]:
+        """Columns of an output and the problems found (unknown arm codes). `codes` restricts the arms by
+        code (a list), or to the arms whose study-spec flag `treated` is true (`treated`) or false
+        (`untreated`), so a catalogue survives a renaming of the arm codes."""
         values = {number_text(v) for v in subjects[treatment]} - {""} if treatment in subjects else set()
         spec_arms = list(self.study.arms) if self.study is not None else []
         if spec_arms and values <= {a.arm for a in spec_arms}:
@@ -135,6 +138,11 @@ class StudyData:
             arms = self._arms_from_data(subjects, treatment)
         if not codes:
             return arms, []
+        if isinstance(codes, str):
+            if codes not in ("treated", "untreated"):
+                return arms, [f"{where}: arms must be a list of arm codes, 'treated' or 'untreated', not {codes!r}"]
+            chosen = [a for a in arms if a.treated == (codes == "treated")]
+            return chosen, [] if chosen else [f"{where}: no {codes} arm in the study ({', '.join(a.armcd for a in arms)})"]
         chosen, problems = [], []
         for code in codes:
             text = number_text(code)
