@@ -39,17 +39,22 @@ def implausible_dates(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dic
     return out
 
 
-def _subject_dates(spec: RawSpec, frames: dict[str, pd.DataFrame], sources: tuple[str, ...],
-                   pick: str) -> pd.Series:
-    """SUBJID -> the earliest ('low') or latest ('high') bound of the dates of `sources`."""
-    parts = []
+def _date_sources(spec: RawSpec, frames: dict[str, pd.DataFrame], sources: tuple[str, ...]):
+    """(table, column, frame, earliest, latest) of every `table.column` source that was read."""
     for source in sources:
         table, column = source.split(".")
         frame = frames.get(table)
         if frame is None or column not in frame or spec.subject_column not in frame:
             continue
         low, high = date_bounds(frame[column])
-        parts.append(pd.DataFrame({"S": frame[spec.subject_column], "D": low if pick == "low" else high}))
+        yield table, column, frame, low, high
+
+
+def _subject_dates(spec: RawSpec, frames: dict[str, pd.DataFrame], sources: tuple[str, ...],
+                   pick: str) -> pd.Series:
+    """SUBJID -> the earliest ('low') or latest ('high') bound of the dates of `sources`."""
+    parts = [pd.DataFrame({"S": frame[spec.subject_column], "D": low if pick == "low" else high})
+             for _table, _column, frame, low, high in _date_sources(spec, frames, sources)]
     if not parts:
         return pd.Series(dtype="datetime64[ns]")
     data = pd.concat(parts).dropna(subset=["D"])
@@ -70,12 +75,7 @@ def timeline_findings(spec: RawSpec, frames: dict[str, pd.DataFrame], files: dic
             ("RAW-AFTER-DEATH", timeline.get("before_death", ()), death, "after", "after the subject's death")):
         if limit.empty:
             continue
-        for source in sources:
-            table, column = source.split(".")
-            frame = frames.get(table)
-            if frame is None or column not in frame or spec.subject_column not in frame:
-                continue
-            low, high = date_bounds(frame[column])
+        for table, column, frame, low, high in _date_sources(spec, frames, sources):
             bound = frame[spec.subject_column].map(limit)
             bad = (high < bound) if breaks == "before" else (low > bound)
             bad = bad.fillna(False).astype(bool)
