@@ -71,20 +71,25 @@ def build_layout(output: dict[str, Any], ard: pd.DataFrame, data=None, shell: bo
     """The printed table of a catalogue table output from its ARD."""
     types = load_row_types()
     rows = output["rows"]
-    custom = types[rows[0]["type"]].custom_columns
+    first = types[rows[0]["type"]]
+    custom = first.custom_columns
     arm_columns = list(dict.fromkeys(ard.loc[(ard["row_id"] == "POPULATION") & (ard["stat_name"] == "N"),
                                              "group1_level"]))
     n_arms = len([c for c in arm_columns if c != TOTAL])
-    difference = bool(output.get("difference")) and n_arms == 2
-    test = bool(output.get("test_column", n_arms >= 2))
+    difference = bool(output.get("difference")) and n_arms == 2 and not custom
+    test = bool(output.get("test_column", n_arms >= 2)) and not custom
+    label_header = ""
     if custom:
-        headers = list(output["columns"])
+        if output.get("columns") or first.headers is None:
+            headers = list(output["columns"])
+        else:
+            label_header, headers = first.headers(rows[0], ard[ard["row_id"] == rows[0]["id"]])
     else:
         headers = [_header(ard, c, shell) for c in arm_columns]
         headers += [str(output.get("difference_label", "Difference\n(SE, 95% CI)"))] if difference else []
         headers += [str(output.get("test_label", "p-value"))] if test else []
     layout = Layout(output["id"], str(output["title"]), headers, number=str(output.get("number", "")),
-                    population=population_text(output, data))
+                    population=population_text(output, data), label_header=label_header)
     dataset = output["dataset"]
     for row in rows:
         part = ard[ard["row_id"] == row["id"]]
