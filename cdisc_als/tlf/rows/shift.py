@@ -47,7 +47,7 @@ def _visit_label(row: dict) -> str:
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as level texts ('1' for 1.0), missing as None."""
-    text = values.map(lambda v: "" if v is None else number_text(v)).str.strip()
+    text = values.map(lambda v: "" if v is None else number_text(v)).astype(str).str.strip()
     return text.where(text != "", None)
 
 

@@ -76,7 +76,8 @@ def reference_arm(ctx: RowContext) -> str:
 
 def _compute(ctx: RowContext) -> None:
     stats = ctx.row.get("stats", DEFAULT_STATS)
-    variable = "|".join(dict.fromkeys(ctx.data["PARAMCD"].astype(str))) if "PARAMCD" in ctx.data else "AVAL"
+    variable = "|".join(dict.fromkeys(ctx.data["PARAMCD"].astype(str))) if "PARAMCD" in ctx.data else ""
+    variable = variable or "AVAL"
     data = clean_times(ctx)
     dp = {"time": 1, "se": 2, "rate": 3, "hr": 2, "pct": int(ctx.option("percent_decimals", 1))}
     given = ctx.row.get("decimals", {})
