@@ -171,9 +171,10 @@ def test_no_records_and_no_events_give_n_0_and_ne(tmp_path):
     shift = compute_table(cat.outputs[0], data)
     assert _stat(shift, "n", "Drug", "Missing", group2_level="1", group3_level="Missing") == "3"
     worst = compute_table(cat.outputs[1], data)
-    assert [_stat(worst, s, "Drug", variable="AVAL") for s in ("n_value", "n_died", "n_missing")] == ["0", "1", "2"]
+    assert [_stat(worst, s, "Drug", variable="NONE") for s in ("n_value", "n_died", "n_missing")] == ["0", "1", "2"]
     ranks = compute_table(cat.outputs[2], data)
-    assert (_stat(ranks, "n", "Drug", variable="AVAL"), _stat(ranks, "mean", "Drug", variable="AVAL")) == ("0", "NE")
+    assert (_stat(ranks, "n", "Drug", variable="NONE"), _stat(ranks, "mean", "Drug", variable="NONE")) == ("0", "NE")
+    assert _stat(ranks, "statistic", "Drug", variable="NONE") == "NE", "the PARAMCD of the filter names the row"
     tte = compute_table(cat.outputs[3], data)
     assert _stat(tte[tte["row_id"] == "TTE"], "median", "Drug", variable="TTX") == "NE"
     assert _stat(tte[tte["row_id"] == "TTE"], "hr", "Drug", variable="TTX") == "NE"

@@ -36,10 +36,12 @@ RANK_SUM = "Wilcoxon rank-sum (normal approximation{})"
 SCORE_TEST = "Finkelstein-Schoenfeld"
 
 
-def _variable_name(frame: pd.DataFrame, fallback: str) -> str:
+def _variable_name(frame: pd.DataFrame, where, fallback: str) -> str:
+    """The records' PARAMCD; without records the PARAMCD the filter names, else `fallback`."""
     if "PARAMCD" in frame and len(frame):
         return "|".join(dict.fromkeys(frame["PARAMCD"].astype(str)))
-    return fallback
+    named = where.get("PARAMCD") if isinstance(where, dict) else None
+    return str(named) if isinstance(named, (str, int, float)) else fallback
 
 
 def _one_per_subject(ctx: RowContext, frame: pd.DataFrame, column: str) -> pd.Series:
@@ -84,7 +86,7 @@ def _per_arm(ctx: RowContext, people: pd.DataFrame, ranks: pd.Series, variable: 
 
 def _rank_compute(ctx: RowContext) -> None:
     column = ctx.row.get("variable", "AVAL")
-    variable = _variable_name(ctx.data, column)
+    variable = _variable_name(ctx.data, ctx.row.get("where"), column)
     people = _people(ctx).reset_index(drop=True)
     ranks = people[SUBJECT].map(_one_per_subject(ctx, ctx.data, column)).astype(float)
     _per_arm(ctx, people, ranks, variable, int(ctx.row.get("decimals", 1)))
@@ -99,7 +101,8 @@ def _rank_compute(ctx: RowContext) -> None:
             if not ctx.mock else ctx.data
         frame = frame[frame[SUBJECT].isin(people[SUBJECT])] if SUBJECT in frame else frame
         frame = apply_filter(frame, _where(spec))
-        score_name = _variable_name(frame, spec["variable"])
+        score_name = _variable_name(frame, spec.get("where"), f"{spec['variable']} (scores)")
+        score_name = score_name if score_name != variable else f"{score_name} (scores)"     # keep ARD keys unique
         scores = people[SUBJECT].map(_one_per_subject(ctx, frame, spec["variable"])).astype(float)
         ctx.add("method", SCORE_TEST, "text", variable=score_name)
         _tests(ctx, score_name, groups,
@@ -120,7 +123,7 @@ def as_days(values: pd.Series) -> np.ndarray:
 
 def _worst_compute(ctx: RowContext) -> None:
     column = ctx.row.get("variable", "AVAL")
-    variable = _variable_name(ctx.data, column)
+    variable = _variable_name(ctx.data, ctx.row.get("where"), column)
     people = _people(ctx).reset_index(drop=True)
     values = people[SUBJECT].map(_one_per_subject(ctx, ctx.data, column)).astype(float).to_numpy()
     death_date, origin = ctx.row.get("death_date", "DTHDT"), ctx.row.get("origin", "RFSTDT")

@@ -133,7 +133,7 @@ def _compute(ctx: RowContext) -> None:
 def _heading(template: str, records: pd.DataFrame, visit: str, number: str) -> str:
     names = PLACEHOLDER.findall(template)
     if not len(records) or any(n not in records for n in names):
-        return f"Visit {number}" if template == VISIT_LABEL_DEFAULT else template
+        return f"Visit {number}"
     first = records.iloc[0]
     return PLACEHOLDER.sub(lambda m: number_text(first[m.group(1)]).strip(), template)
 
