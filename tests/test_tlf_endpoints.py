@@ -150,14 +150,22 @@ def test_kaplan_meier_and_cox(out, output, row, paramcd, rate_at):
         assert _cell(ard, row, "median", arm, variable=paramcd) == _median_text(kmf)
         assert float(_cell(ard, row, "rate", arm, str(rate_at), variable=paramcd)) == pytest.approx(
             float(kmf.predict(rate_at)), abs=6e-4)
-        band = kmf.confidence_interval_survival_function_.iloc[:, 0]      # lower log(-log) limit
-        below = band[band <= 0.5]
-        assert _cell(ard, row, "median_lcl", arm, variable=paramcd) == (f"{below.index[0]:.1f}" if len(below) else "NE")
+        bands = kmf.confidence_interval_survival_function_                 # log(-log) limits (lower, upper)
+        for name, band in (("median_lcl", bands.iloc[:, 0]), ("median_ucl", bands.iloc[:, 1])):
+            below = band[band <= 0.5]
+            assert _cell(ard, row, name, arm, variable=paramcd) == (f"{below.index[0]:.1f}" if len(below) else "NE")
+        at = bands[bands.index <= rate_at].iloc[-1]
+        assert float(_cell(ard, row, "rate_lcl", arm, str(rate_at), variable=paramcd)) == pytest.approx(at.iloc[0],
+                                                                                                     abs=6e-4)
+        assert float(_cell(ard, row, "rate_ucl", arm, str(rate_at), variable=paramcd)) == pytest.approx(at.iloc[1],
+                                                                                                     abs=6e-4)
     frame = pd.DataFrame({"T": data["AVAL"], "E": (data["CNSR"] == 0).astype(int),
                           "MSC": (data["TRTP"] == MSC).astype(float)})
     cox = CoxPHFitter().fit(frame, "T", "E").summary.loc["MSC"]
     assert _cell(ard, row, "hr", MSC, variable=paramcd) == f"{cox['exp(coef)']:.2f}"
     assert _cell(ard, row, "hr_lcl", MSC, variable=paramcd) == f"{cox['exp(coef) lower 95%']:.2f}"
+    assert _cell(ard, row, "hr_ucl", MSC, variable=paramcd) == f"{cox['exp(coef) upper 95%']:.2f}"
+    assert _cell(ard, row, "hr_pvalue", MSC, variable=paramcd) == _p_text(cox["p"])
     test = logrank_test(data.loc[data["TRTP"] == MSC, "AVAL"], data.loc[data["TRTP"] == CONTROL, "AVAL"],
                         data.loc[data["TRTP"] == MSC, "CNSR"] == 0, data.loc[data["TRTP"] == CONTROL, "CNSR"] == 0)
     sel = (ard["row_id"] == row) & (ard["stat_name"] == "pvalue")
