@@ -5,6 +5,7 @@ renderer (RTF, HTML, XLSX) prints layouts; a mock shell is the layout of a place
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,12 +56,13 @@ def _header(ard: pd.DataFrame, column: str, shell: bool) -> str:
     return f"{column}\n(N = {hit['stat_fmt'].iloc[0]})" if len(hit) else column
 
 
-def _automatic_notes(ard: pd.DataFrame) -> list[str]:
+def _automatic_notes(ard: pd.DataFrame, lines: list[LayoutLine]) -> list[str]:
     notes = []
     approximate = ard.loc[(ard["stat_name"] == "method") & ard["warning"].astype(str).str.contains("approximation"),
                           "warning"]
     notes += sorted(set(approximate.astype(str)))
-    if (ard["stat_fmt"] == NOT_ESTIMABLE).any():
+    printed = any(re.search(rf"\b{NOT_ESTIMABLE}\b", cell) for line in lines for cell in line.cells)
+    if printed:                          # an NE of the ARD that no cell prints (0 of 0 %) needs no note
         notes.append("NE: not estimable (the ARD's warning column gives the reason).")
     errors = ard.loc[ard["error"].astype(str) != "", "error"]
     notes += [f"Not computed: {e}" for e in sorted(set(errors.astype(str)))]
@@ -108,7 +110,7 @@ def build_layout(output: dict[str, Any], ard: pd.DataFrame, data=None, shell: bo
             kind.layout(lay)
         layout.rows += lay.lines
     layout.numeric = [True] * len(headers)
-    layout.footnotes = [str(f) for f in output.get("footnotes", [])] + ([] if shell else _automatic_notes(ard))
+    layout.footnotes = [str(f) for f in output.get("footnotes", [])] + ([] if shell else _automatic_notes(ard, layout.rows))
     return layout
 
 
