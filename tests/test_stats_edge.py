@@ -84,7 +84,8 @@ def test_nan_times_are_findings_and_empty_arms_give_zero_rows(tmp_path):
     assert problems == []
 
     class Spec:
-        arms = (Arm(armcd="A", arm="X", trt_code=1, treated=True), Arm(armcd="B", arm="Empty arm", trt_code=2, treated=True))
+        arms = (Arm(armcd="A", arm="X", trt_code=1, treated=True),
+                Arm(armcd="B", arm="Empty arm", trt_code=2, treated=True))
 
     data = StudyData({"ADSL": adsl, "ADTTE": adtte}, Spec())
     ard = compute_table(output, data)
