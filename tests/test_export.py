@@ -109,10 +109,12 @@ def test_define_structure_adam_and_html(exported):
     vlm = mdv.find("def:ValueListDef[@OID='VL.ADQS.AVAL']", NS)
     where = {w.find("odm:RangeCheck/odm:CheckValue", NS).text for w in mdv.findall("def:WhereClauseDef", NS)}
     assert len(vlm) > 20 and {"ALSR1TOT", "ALSR1PI4", "TTDEATH"} <= where
-    for name in ("ADQS", "ADRE", "ADLB", "ADTTE"):
+    for name in ("ADQS", "ADRE", "ADLB", "ADTTE", "ADCAFS"):
         vl = mdv.find(f"def:ValueListDef[@OID='VL.{name}.AVAL']", NS)
         assert len(vl) == len(set(_xpt(exported["adam"], name)["PARAMCD"])), name
     methods = {m.get("OID"): m.find("odm:Description/odm:TranslatedText", NS).text for m in mdv.findall("odm:MethodDef", NS)}
+    assert methods["MT.ADCAFS.AVAL.CAFSR4"].startswith("Rank of CAFSS4"), "ADCAFS value-level method from parameters.csv"
+    assert mdv.find("odm:ItemDef[@OID='IT.ADCAFS.AVAL.CAFSR4']", NS) is not None
     assert methods["MT.ADQS.AVAL.ALSR1SC4"].startswith("Month 0-4 slope - lead-in slope"), "parameters.csv derivation"
     assert methods["MT.ADLB.AVAL.TGFB1"].startswith("LB.LBSTRESN where LBTESTCD = TGFB1")
     assert not [t for t in methods.values() if "docstrings" in t or "No derivation text" in t]

@@ -128,7 +128,8 @@ def test_html_page_and_workbook(tlf_dir):
         assert title in page
     assert "<style>" in page and "../figures/f_km_os.png" in page
     book = load_workbook(tlf_dir / "tables" / "tables.xlsx", read_only=True)
-    assert book.sheetnames == ["T1", "T3", "T2", "KM", "CSF", "CSFREG", "LMM", "AEO", "L1", "L2"]
+    assert book.sheetnames == ["T1", "T3", "T2", "KM", "CSF", "CSFREG", "LMM", "AEO", "T_SHIFT_KINGS", "T_SHIFT_MITOS",
+                               "T_STAGE_TTE", "T_EFS", "T_CAFS", "T_WORST", "L1", "L2"]
 
 
 def test_mock_shells_have_placeholders_and_no_data(tlf_dir):
@@ -139,7 +140,8 @@ def test_mock_shells_have_placeholders_and_no_data(tlf_dir):
 
 def test_figures_are_catalogue_entries(tlf_dir):
     names = {p.name for p in (tlf_dir / "figures").glob("*.png")}
-    assert names == {"f2.png", "f_km_os.png", "f_km_tfs.png", "f_forest.png", "f_csf.png", "f_reg.png"}
+    assert names == {"f2.png", "f_km_os.png", "f_km_tfs.png", "f_forest.png", "f_csf.png", "f_reg.png", "f_km_dpav.png",
+                     "f_km_kingsp.png", "f_traj.png"}
     for path in (tlf_dir / "figures").glob("*.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     assert "\\pngblip" in (tlf_dir / "tables" / "f_km_os.rtf").read_text()

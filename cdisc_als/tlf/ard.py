@@ -83,7 +83,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return value
     number = float(value)
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) or math.isinf(number) else number    # an infinite limit is not estimable
 
 
 class ArdBuilder:

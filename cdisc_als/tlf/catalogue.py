@@ -30,7 +30,9 @@ FIGURE_KEYS = {
     "forest": {"where", "subgroups", "estimate", "reference", "x_label", "tau"},
     "mean_over_visits": {"where", "variable", "x", "x_label", "y_label", "error", "fit", "panel_by", "visits", "test"},
     "scatter": {"x", "y", "group", "x_label", "y_label"},
+    "trajectories": {"where", "variable", "time", "origin", "death", "time_unit", "max_time", "x_label", "y_label"},
 }
+FIGURE_REQUIRED = {"trajectories": ("variable",)}
 RESERVED_ROW_IDS = {"POPULATION"}
 
 
@@ -95,6 +97,8 @@ def _check_row(output: dict, row: Any, ids: set[str], problems: list[str]) -> No
     else:
         problems += [f"{where}: unknown statistic '{s}' for a {kind} row (known: {', '.join(sorted(spec.statistics))})"
                      for s in stats if s not in spec.statistics]
+    if spec.check is not None:
+        problems += [f"{where}: {problem}" for problem in spec.check(row)]
     _check_filter(row.get("where"), f"{where}: where", problems)
     for axis in ("x", "y", "group"):
         if isinstance(row.get(axis), dict):
@@ -131,9 +135,14 @@ def check_form(doc: Any, source: str) -> tuple[list[dict[str, Any]], list[str]]:
                 rows = []
             for row in rows:
                 _check_row(output, row, ids, problems)
-            custom = [r.get("type") for r in rows if isinstance(r, dict)
-                      and getattr(load_row_types().get(r.get("type")), "custom_columns", False)]
-            if custom and (len(custom) != len(rows) or not output.get("columns")):
+            kinds = [load_row_types().get(r.get("type")) for r in rows if isinstance(r, dict)]
+            known = [k for k in kinds if k is not None]
+            custom = [k.name for k in known if k.custom_columns]
+            own_headers = len({k.name for k in known}) == 1 and known[0].headers is not None
+            if own_headers and len({repr(r.get("levels")) for r in rows}) > 1:
+                problems.append(f"{where}: the rows of a {known[0].name} table print the same columns: give them "
+                                f"the same 'levels'")
+            if custom and (len(custom) != len(rows) or not (output.get("columns") or own_headers)):
                 problems.append(f"{where}: rows of type {', '.join(sorted(set(custom)))} print their own columns: "
                                 f"put them in a table of their own with 'columns:'")
         elif kind == "listing":
@@ -147,6 +156,8 @@ def check_form(doc: Any, source: str) -> tuple[list[dict[str, Any]], list[str]]:
                 problems.append(f"{where}: unknown figure type {figure!r} (known: {', '.join(sorted(FIGURE_KEYS))})")
             else:
                 problems += _unknown(output, OUTPUT_KEYS | {"type"} | FIGURE_KEYS[figure], where)
+                problems += [f"{where}: a {figure} figure needs '{k}'" for k in FIGURE_REQUIRED.get(figure, ())
+                             if k not in output]
             _check_filter(output.get("where"), f"{where}: where", problems)
         else:
             problems.append(f"{where}: unknown kind {kind!r} (table, figure or listing)")
@@ -220,6 +231,10 @@ def check_against_data(catalogue: Catalogue, data) -> None:
         if output["kind"] == "listing":
             needed += [c["variable"] if isinstance(c, dict) else c for c in output["columns"]]
             needed += list(output.get("sort", []))
+        if output["kind"] == "figure":
+            from cdisc_als.tlf.figures import figure_variables
+
+            needed += figure_variables(output)
         problems += [f"{where}: variable '{v}' is not in {_in(output['dataset'])}" for v in needed if v not in columns]
         for row in output.get("rows", []):
             row_columns = data.columns(row.get("dataset", output["dataset"]))

@@ -174,8 +174,10 @@ class StudyData:
             if companion in frame:
                 codes = frame.loc[frame[treatment].map(number_text) == label, companion].dropna()
                 code = codes.iloc[0] if len(codes) else k
-            arms.append(Arm(armcd=number_text(code), arm=label, trt_code=int(code) if float(code).is_integer() else k,
-                            treated=True))
+            # an arm of the data, not of a study spec: its code is the data's (0 for a placebo is common),
+            # outside the 1-99 a study spec allows, so it is not validated as one
+            arms.append(Arm.model_construct(armcd=number_text(code), arm=label,
+                                            trt_code=int(code) if float(code).is_integer() else k, treated=True))
         return arms
 
 

@@ -339,5 +339,17 @@ def _axis_label(frame: pd.DataFrame, spec: dict, data: StudyData, dataset: str) 
     return f"{_param(part)}: {data.label(dataset, spec['variable'])}".strip(": ")
 
 
+def figure_variables(output: dict) -> list[str]:
+    """Variables a figure entry names besides its population, treatment and `where` (checked against
+    the data with the catalogue)."""
+    if output.get("type") == "trajectories":
+        from cdisc_als.tlf.trajectories import names
+
+        return list(names(output))
+    return []
+
+
 def render_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple[bytes, pd.DataFrame]:
+    from cdisc_als.tlf import trajectories  # noqa: F401  (registers its figure type)
+
     return FIGURES[output["type"]](output, data, ards, catalogue)

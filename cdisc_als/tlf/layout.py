@@ -5,6 +5,7 @@ renderer (RTF, HTML, XLSX) prints layouts; a mock shell is the layout of a place
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,12 +56,13 @@ def _header(ard: pd.DataFrame, column: str, shell: bool) -> str:
     return f"{column}\n(N = {hit['stat_fmt'].iloc[0]})" if len(hit) else column
 
 
-def _automatic_notes(ard: pd.DataFrame) -> list[str]:
+def _automatic_notes(ard: pd.DataFrame, lines: list[LayoutLine]) -> list[str]:
     notes = []
     approximate = ard.loc[(ard["stat_name"] == "method") & ard["warning"].astype(str).str.contains("approximation"),
                           "warning"]
     notes += sorted(set(approximate.astype(str)))
-    if (ard["stat_fmt"] == NOT_ESTIMABLE).any():
+    printed = any(re.search(rf"\b{NOT_ESTIMABLE}\b", cell) for line in lines for cell in line.cells)
+    if printed:                          # an NE of the ARD that no cell prints (0 of 0 %) needs no note
         notes.append("NE: not estimable (the ARD's warning column gives the reason).")
     errors = ard.loc[ard["error"].astype(str) != "", "error"]
     notes += [f"Not computed: {e}" for e in sorted(set(errors.astype(str)))]
@@ -71,20 +73,25 @@ def build_layout(output: dict[str, Any], ard: pd.DataFrame, data=None, shell: bo
     """The printed table of a catalogue table output from its ARD."""
     types = load_row_types()
     rows = output["rows"]
-    custom = types[rows[0]["type"]].custom_columns
+    first = types[rows[0]["type"]]
+    custom = first.custom_columns
     arm_columns = list(dict.fromkeys(ard.loc[(ard["row_id"] == "POPULATION") & (ard["stat_name"] == "N"),
                                              "group1_level"]))
     n_arms = len([c for c in arm_columns if c != TOTAL])
-    difference = bool(output.get("difference")) and n_arms == 2
-    test = bool(output.get("test_column", n_arms >= 2))
+    difference = bool(output.get("difference")) and n_arms == 2 and not custom
+    test = bool(output.get("test_column", n_arms >= 2)) and not custom
+    label_header = ""
     if custom:
-        headers = list(output["columns"])
+        if output.get("columns") or first.headers is None:
+            headers = list(output["columns"])
+        else:
+            label_header, headers = first.headers(rows[0], ard[ard["row_id"] == rows[0]["id"]])
     else:
         headers = [_header(ard, c, shell) for c in arm_columns]
         headers += [str(output.get("difference_label", "Difference\n(SE, 95% CI)"))] if difference else []
         headers += [str(output.get("test_label", "p-value"))] if test else []
     layout = Layout(output["id"], str(output["title"]), headers, number=str(output.get("number", "")),
-                    population=population_text(output, data))
+                    population=population_text(output, data), label_header=label_header)
     dataset = output["dataset"]
     for row in rows:
         part = ard[ard["row_id"] == row["id"]]
@@ -103,7 +110,7 @@ def build_layout(output: dict[str, Any], ard: pd.DataFrame, data=None, shell: bo
             kind.layout(lay)
         layout.rows += lay.lines
     layout.numeric = [True] * len(headers)
-    layout.footnotes = [str(f) for f in output.get("footnotes", [])] + ([] if shell else _automatic_notes(ard))
+    layout.footnotes = [str(f) for f in output.get("footnotes", [])] + ([] if shell else _automatic_notes(ard, layout.rows))
     return layout
 
 

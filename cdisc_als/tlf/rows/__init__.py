@@ -33,6 +33,9 @@ class RowType:
     variables: Callable[[dict[str, Any]], list[str]]   # variables of the row's dataset it reads
     context: str
     custom_columns: bool = False               # prints its own columns (the output's `columns:`)
+    check: Callable[[dict[str, Any]], list[str]] | None = None     # the row's own catalogue problems
+    headers: Callable[[dict[str, Any], pd.DataFrame], tuple[str, list[str]]] | None = None
+    # ^ a custom-column row's (label header, column headers) from its ARD, when the output has no `columns:`
 
 
 REGISTRY: dict[str, RowType] = {}
@@ -186,6 +189,6 @@ def emit_block(lay: LayoutContext, label: str, lines: list[tuple[str, str]], ind
 
 def load_row_types() -> dict[str, RowType]:
     """Import every row-type module (each registers itself) and return the registry."""
-    from cdisc_als.tlf.rows import categorical, continuous, hierarchical, models, survival  # noqa: F401
+    from cdisc_als.tlf.rows import categorical, continuous, hierarchical, models, ranks, shift, survival  # noqa: F401
 
     return REGISTRY

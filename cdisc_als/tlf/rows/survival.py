@@ -76,7 +76,8 @@ def reference_arm(ctx: RowContext) -> str:
 
 def _compute(ctx: RowContext) -> None:
     stats = ctx.row.get("stats", DEFAULT_STATS)
-    variable = "|".join(dict.fromkeys(ctx.data["PARAMCD"].astype(str))) if "PARAMCD" in ctx.data else "AVAL"
+    variable = "|".join(dict.fromkeys(ctx.data["PARAMCD"].astype(str))) if "PARAMCD" in ctx.data else ""
+    variable = variable or "AVAL"
     data = clean_times(ctx)
     dp = {"time": 1, "se": 2, "rate": 3, "hr": 2, "pct": int(ctx.option("percent_decimals", 1))}
     given = ctx.row.get("decimals", {})
@@ -85,6 +86,9 @@ def _compute(ctx: RowContext) -> None:
     ctx.add("time_unit", time_unit(ctx.data, str(ctx.option("time_unit", ""))), "text", variable=variable)
     tau_rule = ctx.row.get("tau", "own")
     maxima = [float(ctx.in_column(data, a.arm)["AVAL"].max()) for a in ctx.arms if len(ctx.in_column(data, a.arm))]
+    if not ctx.mock and not (data["CNSR"] == 0).any():
+        ctx.finding("TLF-TTE-NO-EVENT", f"no event among {len(data)} record(s){' of ' + variable if variable else ''}: "
+                    "medians and hazard ratios are NE, event-free rates 1 (does the study collect this event?)", "CNSR")
     for column in ctx.columns:
         part = ctx.in_column(data, column)
         t, e = part["AVAL"].to_numpy(float), (part["CNSR"] == 0).to_numpy()
@@ -130,7 +134,15 @@ def _between(ctx: RowContext, data: pd.DataFrame, variable: str, stats: list[str
         return
     part = data[data[ctx.treatment].map(number_text).isin(arms)]
     strata_vars = ctx.row.get("strata", [])
-    strata = part[strata_vars].astype(str).agg("|".join, axis=1).to_numpy() if strata_vars else None
+    if strata_vars:
+        texts = part[strata_vars].apply(lambda c: c.map(number_text).str.strip())
+        blank = (texts == "").any(axis=1)
+        if blank.any():      # as SAS PROC LIFETEST / PHREG: a record without a stratum is left out
+            ctx.finding("TLF-TTE-STRATUM", f"{int(blank.sum())} record(s) without a value of "
+                        f"{', '.join(strata_vars)} left out of the stratified test", strata_vars[0],
+                        ", ".join(map(str, part.loc[blank, "USUBJID"].head(5))) if "USUBJID" in part else "")
+            part, texts = part[~blank], texts[~blank]
+    strata = texts.agg("|".join, axis=1).to_numpy() if strata_vars else None
     group = part[ctx.treatment].map(number_text).to_numpy()
     if ctx.option("test", "logrank") != "none":
         res = logrank_k(part["AVAL"], part["CNSR"] == 0, group, strata)
@@ -170,7 +182,9 @@ def default_lines(row: dict) -> list[tuple[str, str]]:
 def _layout(lay: LayoutContext) -> None:
     variable = next(iter(lay.ard.loc[lay.ard["stat_name"] == "n", "variable"]), "")
     lines = display_lines(lay.row, default_lines(lay.row))
-    rates = [(f"Event-free rate at {at} (95% CI)", "{rate} ({rate_lcl}, {rate_ucl})", number_text(at))
+    unit = lay.value("time_unit", "", variable=variable)
+    rates = [(f"Event-free rate at {at}{' ' + unit if unit else ''} (95% CI)", "{rate} ({rate_lcl}, {rate_ucl})",
+              number_text(at))
              for at in lay.row.get("rate_at", []) if "rate" in lay.row.get("stats", DEFAULT_STATS)]
     if rates and "display" not in lay.row:
         emit_block(lay, lay.label, lines, test="{pvalue}", variable=variable)
