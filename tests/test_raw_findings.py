@@ -50,10 +50,9 @@ def _has(result, file, row, column, value, rule):
 
 def test_sample_is_clean():
     result = _check(SAMPLE_RAW_DIR)
-    # the optional daily-NIV table (permanent assisted ventilation) joins the sample when the simulator
-    # writes it; until then its absence is the one (warning) finding
-    expected = [] if (SAMPLE_RAW_DIR / "niv.csv").exists() else [("RAW-FILE-MISSING", "niv.csv", "warning")]
-    assert [(f.rule, f.file, f.severity) for f in result.findings] == expected, \
+    # the sample has every table, the optional daily-NIV table (permanent assisted ventilation) included
+    assert (SAMPLE_RAW_DIR / "niv.csv").exists()
+    assert [(f.rule, f.file, f.severity) for f in result.findings] == [], \
         [f.describe() for f in result.findings[:5]]
     accounting = result.accounting()
     assert accounting["rows_with_errors"].sum() == 0

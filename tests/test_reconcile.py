@@ -125,8 +125,9 @@ def test_sample_study_reconciles_with_the_paper(sample_adam, tmp_path, capsys):
     rec = pd.read_csv(tmp_path / "reconciliation.csv", dtype=str, keep_default_na=False)
     assert rec["status"].value_counts().to_dict() == {"match": 219, "known inconsistency": 16, "approximate": 2}
     approximate = rec[rec["status"] == "approximate"]
-    assert set(zip(approximate["row"], approximate["cell"], strict=True)) == {("OS", "CONTROL rmst_se"),
-                                                                               ("OS_LT54", "MSC rmst")}
+    # the survival search reaches these two within tolerance only (docs/simulator.md): 56 (5) for 55 (4)
+    assert set(zip(approximate["row"], approximate["cell"], strict=True)) == {("OS", "MSC rmst"),
+                                                                               ("OS", "MSC rmst_se")}
     known = rec[rec["status"] == "known inconsistency"]
     assert (known["note"] != "").all() and set(known["table"]) == {"Table 1", "Table 2", "Table 3"}
     assert (rec.loc[rec["output_id"] == "LMM", "status"] == "match").sum() == 5

@@ -79,7 +79,7 @@ def test_scale_mode_is_deterministic(tmp_path):
     simulate(b, seed=5, subjects=300)
     files = sorted(p.name for p in a.iterdir())
     match, mismatch, errors = filecmp.cmpfiles(a, b, files, shallow=False)
-    assert not mismatch and not errors and len(match) == 15
+    assert not mismatch and not errors and len(match) == 16          # 15 raw tables (niv included) + simulation.json
     assert counts["demog"] == 300
     c = tmp_path / "c"
     simulate(c, seed=6, subjects=300)

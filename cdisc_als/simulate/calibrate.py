@@ -15,6 +15,7 @@ are the cells of the reference file the study configuration names (mappings/refe
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -188,8 +189,14 @@ def sf36_block() -> Block:
     return block
 
 
-def baseline_block() -> Block:
-    """Age (years), symptom onset to V5 and diagnosis to V5 (days; months = (days + 1) / 30.4375)."""
+def baseline_block(min_diag_days: Sequence[int]) -> Block:
+    """Age (years), symptom onset to V5 and diagnosis to V5 (days; months = (days + 1) / 30.4375).
+
+    min_diag_days: per subject, the fewest days from the diagnosis to V5 ((V5 - informed consent) +
+    the diagnosis margin of plan.py), so that every diagnosis lies that margin before consent.
+    """
+    if len(min_diag_days) != N_MSC + N_CTL:
+        raise ValueError(f"baseline_block: {len(min_diag_days)} diagnosis bounds for {N_MSC + N_CTL} subjects")
     block = Block(variables=("age", "onset_days", "diag_days"), n_subjects=N_MSC + N_CTL,
                   step={"age": 2, "onset_days": 25, "diag_days": 20})
     fas = (MSC, CTL)
@@ -200,9 +207,12 @@ def baseline_block() -> Block:
     block.bounds += [
         Bound(everyone, {"age": 1}, 30, 74),
         Bound(everyone, {"onset_days": 1}, 150, 1700),          # <= 5 years at screening
-        Bound(everyone, {"diag_days": 1}, 45, 1500),
         Bound(everyone, {"onset_days": 1, "diag_days": -1}, 30, 1500),  # diagnosis after onset
     ]
+    # diagnosis on or before consent - margin: one bound per distinct minimum (a few V5 offsets)
+    for lo in sorted(set(map(int, min_diag_days))):
+        members = tuple(i for i in everyone if int(min_diag_days[i]) == lo)
+        block.bounds.append(Bound(members, {"diag_days": 1}, lo, 1500))
     return block
 
 
@@ -295,11 +305,13 @@ STARTS: dict[str, tuple[Any, Start]] = {
 }
 
 
-def solve_all(seed: int) -> dict[str, np.ndarray]:
-    """Solve every block with one seed; returns {block name: subjects x variables int array}."""
+def solve_all(seed: int, min_diag_days: Sequence[int]) -> dict[str, np.ndarray]:
+    """Solve every block with one seed; returns {block name: subjects x variables int array}.
+
+    min_diag_days: per FAS block index, the fewest days from diagnosis to V5 (see baseline_block)."""
     out: dict[str, np.ndarray] = {}
     for offset, (name, (factory, start)) in enumerate(sorted(STARTS.items())):
-        block = factory()
+        block = factory(min_diag_days) if factory is baseline_block else factory()
         np_rng = np.random.default_rng([seed, offset])
         py_rng = random.Random(seed * 1000 + offset)
         initial = alsfrs_start(block, start, np_rng) if name == "alsfrs" else draw_start(block, start, np_rng)

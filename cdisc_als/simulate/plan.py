@@ -7,8 +7,12 @@ Dates are numpy datetime64[D]; missing measurements are NaN; missing dates are N
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
+
+from cdisc_als.study import load_study
 
 VISITS = tuple(range(1, 11))
 MEASURE_VISITS = (1, 5, 9, 10)          # AALS, FVC and SF-36 are collected at these visits
@@ -33,6 +37,31 @@ LAST_VISIT = {
 }
 
 DAY = np.timedelta64(1, "D")
+
+# Eligibility dates every simulated subject keeps (docs/simulator.md): riluzole taken for at least
+# RILUZOLE_MIN_DAYS at informed consent (inclusion criterion) and started on or after the diagnosis, so
+# the diagnosis is at least DIAGNOSIS_MARGIN_DAYS before consent; symptom onset precedes the diagnosis.
+# A screen failure for SF_SHORT_RILUZOLE started riluzole within RILUZOLE_MIN_DAYS of consent.
+RILUZOLE_MIN_DAYS = 90
+DIAGNOSIS_MARGIN_DAYS = RILUZOLE_MIN_DAYS
+SF_SHORT_RILUZOLE = "RILUZOLE LESS THAN 3 MONTHS"
+
+
+@cache
+def survival_cutoff() -> np.datetime64:
+    """The survival cut-off of the study spec (study.yaml survival.cutoff_date): follow-up ends there."""
+    return np.datetime64(load_study().survival_cutoff, "D")
+
+
+def check_history_dates(plan: pd.DataFrame) -> list[str]:
+    """Subjects whose disease history breaks the simulator's guarantees: symptom onset before the
+    diagnosis, the diagnosis at least DIAGNOSIS_MARGIN_DAYS before informed consent (ICDT).
+    Returns one message per offending subject (an empty list when every subject keeps them)."""
+    onset, diagnosis, consent = (plan[c].to_numpy().astype("datetime64[D]") for c in ("ONSETDT", "DIAGDT", "ICDT"))
+    late = ~(diagnosis <= consent - DIAGNOSIS_MARGIN_DAYS * DAY)
+    early = ~(onset < diagnosis)
+    return [f"subject {s}: onset {o}, diagnosis {d}, consent {c}"
+            for s, o, d, c, bad in zip(plan["SUBJID"], onset, diagnosis, consent, late | early, strict=True) if bad]
 
 
 def empty_plan(n: int) -> pd.DataFrame:

@@ -10,11 +10,15 @@ import numpy as np
 
 from cdisc_als.io import atomic_write_text, safe_child, write_csv
 from cdisc_als.simulate.ae import random_adverse_events, sample_adverse_events
+from cdisc_als.simulate.plan import check_history_dates
 from cdisc_als.simulate.sample import build_sample_plan
 from cdisc_als.simulate.scale import build_scale_plan
 from cdisc_als.simulate.tables import raw_tables
 
 DEFAULT_SEED = 20181
+# child streams: default_rng([seed, stream]); NIV_USE_STREAM draws the daily NIV records and nothing else
+TABLES_STREAM = 3
+NIV_USE_STREAM = 23
 
 
 def simulate(out_dir: str | Path, seed: int = DEFAULT_SEED, subjects: int | None = None,
@@ -26,7 +30,7 @@ def simulate(out_dir: str | Path, seed: int = DEFAULT_SEED, subjects: int | None
     subjects. The same seed and size give byte-identical files.
     """
     say = progress or (lambda _msg: None)
-    rng = np.random.default_rng([seed, 3])
+    rng = np.random.default_rng([seed, TABLES_STREAM])
     if subjects is None:
         say("searching integer data that print the published tables (about a minute)")
         plan, log = build_sample_plan(seed)
@@ -39,8 +43,11 @@ def simulate(out_dir: str | Path, seed: int = DEFAULT_SEED, subjects: int | None
         plan = build_scale_plan(subjects, seed)
         events = random_adverse_events(plan, rng)
         log, mode = {}, "scale"
+    problems = check_history_dates(plan)
+    if problems:
+        raise RuntimeError("simulated disease histories break the diagnosis margin: " + "; ".join(problems[:5]))
     say("writing raw tables")
-    tables = raw_tables(plan, events, rng)
+    tables = raw_tables(plan, events, rng, np.random.default_rng([seed, NIV_USE_STREAM]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     counts = {}

@@ -17,6 +17,7 @@ from cdisc_als.simulate.plan import (
     AALS,
     ALSFRS,
     DAY,
+    DIAGNOSIS_MARGIN_DAYS,
     FVC,
     LAST_VISIT,
     ROLE_EARLY_DEATH,
@@ -25,19 +26,20 @@ from cdisc_als.simulate.plan import (
     ROLE_SCREEN_FAILURE,
     ROLE_WITHDRAWN,
     SF36,
+    SF_SHORT_RILUZOLE,
     VISITS,
     empty_plan,
     interpolate_alsfrs,
+    survival_cutoff,
 )
 from cdisc_als.simulate.survival import DEATH, OTHER_MSC, SurvivalInputs, solve_survival
 
 N_SCREENED = 71
 FIRST_V1 = np.datetime64("2011-12-05")
 LAST_V1 = np.datetime64("2012-11-22")
-CUTOFF = np.datetime64("2018-02-28")
 SCREEN_FAILURE_REASONS = (
     "ALSFRS-R TOTAL BELOW 31", "ALSFRS-R TOTAL BELOW 31", "DISEASE DURATION OVER 5 YEARS",
-    "RILUZOLE LESS THAN 3 MONTHS", "AGE OVER 75", "EL ESCORIAL POSSIBLE ONLY", "CONSENT WITHDRAWN",
+    SF_SHORT_RILUZOLE, "AGE OVER 75", "EL ESCORIAL POSSIBLE ONLY", "CONSENT WITHDRAWN",
 )
 # non-FAS randomized subjects: (arm, role, sex)
 EXCLUDED = (("MSC", ROLE_WITHDRAWN, "M"), ("CONTROL", ROLE_WITHDRAWN, "M"), ("CONTROL", ROLE_WITHDRAWN, "F"),
@@ -60,7 +62,6 @@ def _fas_masks() -> tuple[np.ndarray, np.ndarray]:
 def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
     """Plan of the calibrated sample study; returns the plan and a log of what the searches reached."""
     rng = np.random.default_rng([seed, 7])
-    solution = cal.solve_all(seed)
     plan = empty_plan(N_SCREENED)
 
     # screening order: 7 screen failures among 71; randomized subjects get FAS block rows or roles
@@ -76,6 +77,7 @@ def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
     v1 = FIRST_V1 + np.sort(v1_days).astype("timedelta64[D]")
     offsets = _visit_offsets(rng, N_SCREENED)
     is_msc_fas, _ = _fas_masks()
+    solution = cal.solve_all(seed, _min_diagnosis_days(randomized_positions, order, roles, offsets[5]))
 
     sex_fas = _fas_sexes(rng)
     bulbar_fas = _fas_onsets(rng)
@@ -128,6 +130,18 @@ def build_sample_plan(seed: int) -> tuple[pd.DataFrame, dict[str, object]]:
     _fill_disease_procedures(plan, rng)
     plan["FASIDX"] = fas_index
     return plan, {"survival": survival_log}
+
+
+def _min_diagnosis_days(positions: np.ndarray, order: np.ndarray, roles: list[tuple[str, int]],
+                        v5_offset: np.ndarray) -> np.ndarray:
+    """Per FAS block index, the fewest days from diagnosis to V5 that keep the diagnosis
+    DIAGNOSIS_MARGIN_DAYS before informed consent (V1): (V5 - V1) + the margin."""
+    bound = np.zeros(cal.N_MSC + cal.N_CTL, dtype=np.int64)
+    for pos, role_idx in zip(positions, order, strict=True):
+        kind, idx = roles[role_idx]
+        if kind == "FAS":
+            bound[idx] = int(v5_offset[pos]) + DIAGNOSIS_MARGIN_DAYS
+    return bound
 
 
 def _published_post_slopes() -> dict[str, SlopeTarget]:
@@ -224,12 +238,14 @@ def _fill_other_subjects(plan: pd.DataFrame, rng: np.random.Generator, fas_index
     plan.loc[others, f"{AALS}_1"] = np.clip(np.rint(rng.normal(75, 18, n)), 32, 150)
     plan.loc[others, f"{FVC}_1"] = np.clip(np.rint(rng.normal(780, 180, n)), 300, 1250)
     plan.loc[others, f"{SF36}_1"] = np.clip(np.rint(rng.normal(470, 150, n)), 50, 950)
-    v5_guess = plan.loc[others, "ICDT"].to_numpy().astype("datetime64[D]") + 91 * DAY
-    plan.loc[others, "ONSETDT"] = v5_guess - rng.integers(200, 1500, n).astype("timedelta64[D]")
-    onset = plan.loc[others, "ONSETDT"].to_numpy().astype("datetime64[D]")
-    plan.loc[others, "DIAGDT"] = onset + rng.integers(60, 180, n).astype("timedelta64[D]")
+    # the diagnosis 0-14 months before consent - margin, symptom onset 2-18 months before the diagnosis
+    consent = plan.loc[others, "ICDT"].to_numpy().astype("datetime64[D]")
+    diagnosis = consent - (DIAGNOSIS_MARGIN_DAYS + rng.integers(0, 420, n)).astype("timedelta64[D]")
+    onset = diagnosis - rng.integers(60, 540, n).astype("timedelta64[D]")
     long_sf = reasons == "DISEASE DURATION OVER 5 YEARS"
-    plan.loc[others[long_sf], "ONSETDT"] = v5_guess[long_sf] - 2100 * DAY
+    onset[long_sf] = consent[long_sf] - 2009 * DAY          # 5.5 years before consent
+    plan.loc[others, "DIAGDT"] = diagnosis
+    plan.loc[others, "ONSETDT"] = onset
 
 
 def _deaths_and_roles(plan: pd.DataFrame, rows: np.ndarray, idx: np.ndarray, rng: np.random.Generator) -> None:
@@ -298,7 +314,7 @@ def _fill_survival(plan: pd.DataFrame, rows: np.ndarray, idx: np.ndarray, seed: 
     inputs = SurvivalInputs(
         is_msc=idx < cal.N_MSC,
         young=plan.loc[rows, "AGE"].to_numpy() < 54,
-        cutoff_day=(CUTOFF - v1).astype(int),
+        cutoff_day=(survival_cutoff() - v1).astype(int),
         min_day=(last_trial - v1).astype(int) + 30,
         fixed_death_day=fixed,
     )
@@ -322,7 +338,8 @@ def _fill_survival(plan: pd.DataFrame, rows: np.ndarray, idx: np.ndarray, seed: 
 
 
 def _fill_disease_procedures(plan: pd.DataFrame, rng: np.random.Generator) -> None:
-    """PEG and NIV starts for some FAS subjects: before tracheostomy/death, a few during the trial."""
+    """PEG and NIV starts for some FAS subjects, a few during the trial: both before death or the end of
+    follow-up, NIV also before a tracheostomy (invasive ventilation replaces it)."""
     fas = np.nonzero(plan["ROLE"].to_numpy() == ROLE_FAS)[0]
     for row in fas:
         start = np.datetime64(plan.at[row, "VISDT_5"], "D")
@@ -331,7 +348,9 @@ def _fill_disease_procedures(plan: pd.DataFrame, rng: np.random.Generator) -> No
         if span < 60:
             continue
         if rng.random() < 0.45:
-            plan.at[row, "NIVDT"] = start + np.timedelta64(int(rng.integers(30, span)), "D")
+            trach = plan.at[row, "TRACHDT"]
+            niv_span = span if pd.isna(trach) else min(span, int((np.datetime64(trach, "D") - start).astype(int)))
+            plan.at[row, "NIVDT"] = start + np.timedelta64(int(rng.integers(30, niv_span)), "D")
         if rng.random() < 0.35:
             plan.at[row, "PEGDT"] = start + np.timedelta64(int(rng.integers(30, span)), "D")
     # two bulbar-onset subjects have a gastrostomy during the trial (ALSFRS-R item 5b from then on)

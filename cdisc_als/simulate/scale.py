@@ -9,6 +9,7 @@ from cdisc_als.simulate.plan import (
     AALS,
     ALSFRS,
     DAY,
+    DIAGNOSIS_MARGIN_DAYS,
     FVC,
     MEASURE_VISITS,
     ROLE_FAS,
@@ -17,9 +18,11 @@ from cdisc_als.simulate.plan import (
     VISITS,
     empty_plan,
     interpolate_alsfrs,
+    survival_cutoff,
 )
 
 START = np.datetime64("2011-12-05")
+NIV_START_STREAM = 29          # default_rng([seed, NIV_START_STREAM]) draws the NIV starts and nothing else
 VISIT_DAY = {1: 0, 2: 30, 3: 63, 4: 89, 5: 91, 6: 117, 7: 152, 8: 182, 9: 213, 10: 274}
 
 
@@ -68,9 +71,10 @@ def build_scale_plan(n_subjects: int, seed: int) -> pd.DataFrame:
             missing = pd.isna(plan[f"VISDT_{v}"]).to_numpy() | (sf & (v != 1))
             plan[f"{measure}_{v}"] = np.where(missing, np.nan, value)
     interpolate_alsfrs(plan, rng)
-    v5_date = v1 + 91 * DAY
-    plan["ONSETDT"] = v5_date - rng.integers(150, 1700, n).astype("timedelta64[D]")
-    plan["DIAGDT"] = plan["ONSETDT"].to_numpy().astype("datetime64[D]") + rng.integers(60, 400, n).astype("timedelta64[D]")
+    # the diagnosis 0-23 months before consent - margin, symptom onset 2-16 months before the diagnosis
+    diagnosis = v1 - (DIAGNOSIS_MARGIN_DAYS + rng.integers(0, 700, n)).astype("timedelta64[D]")
+    plan["DIAGDT"] = diagnosis
+    plan["ONSETDT"] = diagnosis - rng.integers(60, 500, n).astype("timedelta64[D]")
     plan["ELESC"] = rng.choice(["CLINICALLY DEFINITE", "CLINICALLY PROBABLE"], n)
     plan["HEIGHT"] = np.round(rng.normal(165, 8, n), 0)
     plan["WEIGHT"] = np.round(np.clip(rng.normal(62, 9, n), 35, 150), 1)
@@ -78,7 +82,7 @@ def build_scale_plan(n_subjects: int, seed: int) -> pd.DataFrame:
     plan["CSF_V6_MISSING"] = rng.random(n) < 0.1
     last_trial = np.where(died_in_trial, plan["VISDT_9"], plan["VISDT_10"]).astype("datetime64[D]")
     death_day = np.rint(rng.weibull(1.5, n) * 1900).astype(np.int64)
-    cutoff = np.datetime64("2018-02-28")
+    cutoff = survival_cutoff()
     death = last_trial + np.maximum(death_day, 30).astype("timedelta64[D]")
     death = np.where(died_in_trial, last_trial + 20 * DAY, death)
     dies = (~sf) & (death < cutoff)
@@ -89,4 +93,23 @@ def build_scale_plan(n_subjects: int, seed: int) -> pd.DataFrame:
     plan["TRACHDT"] = np.where(trach, death - rng.integers(30, 300, n).astype("timedelta64[D]"), np.datetime64("NaT"))
     plan["ENDSTAT"] = np.where(sf, "SCREEN FAILURE", np.where(died_in_trial, "DEATH", "COMPLETED"))
     plan["ENDDT"] = np.where(sf, plan["VISDT_1"], np.where(died_in_trial, plan["DTHDT"], plan["VISDT_10"]))
+    plan["NIVDT"] = niv_starts(plan, np.random.default_rng([seed, NIV_START_STREAM]))
     return plan
+
+
+def niv_starts(plan: pd.DataFrame, rng: np.random.Generator, share: float = 0.7,
+               max_lead_days: int = 600) -> np.ndarray:
+    """NIV start dates: a `share` of the subjects with a tracheostomy or death start NIV 1 to
+    `max_lead_days` days (uniform) before the earlier of the two, and after V1; others get NaT.
+
+    rng is a stream of its own (two uniform draws per subject), so the NIV starts shift no other draw."""
+    n = len(plan)
+    v1 = plan["VISDT_1"].to_numpy().astype("datetime64[D]")
+    ends = np.stack([plan[c].to_numpy().astype("datetime64[D]") for c in ("TRACHDT", "DTHDT")])
+    end = np.where(np.isnat(ends[0]), ends[1], np.where(np.isnat(ends[1]), ends[0], ends.min(axis=0)))
+    uses, fraction = rng.random(n) < share, rng.random(n)
+    room = np.where(np.isnat(end), 0, (end - v1).astype(np.int64) - 1)        # days strictly between V1 and end
+    window = np.minimum(room, max_lead_days)
+    lead = 1 + np.floor(fraction * np.maximum(window, 0)).astype(np.int64)
+    start = end - lead * DAY
+    return np.where(uses & (window >= 1), start, np.datetime64("NaT"))

@@ -8,15 +8,20 @@ import pandas as pd
 from cdisc_als.simulate import items
 from cdisc_als.simulate.ae import Event, events_frame
 from cdisc_als.simulate.cytokines import csf_values
+from cdisc_als.simulate.niv import NIV_PROCEDURE, TRACHEOSTOMY, niv_table
 from cdisc_als.simulate.plan import (
     AALS,
     ALSFRS,
+    DAY,
     FVC,
     MEASURE_VISITS,
+    RILUZOLE_MIN_DAYS,
     ROLE_FAS,
     ROLE_SCREEN_FAILURE,
     SF36,
+    SF_SHORT_RILUZOLE,
     VISITS,
+    survival_cutoff,
 )
 
 GENES = (("C9orf72", "REPEAT-PRIMED PCR"), ("SOD1", "SANGER SEQUENCING"), ("FUS", "SANGER SEQUENCING"),
@@ -129,11 +134,31 @@ def csf_table(plan: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return values[["SUBJID", "VISIT", "CSFDT", "ANALYTE", "RESULT", "UNIT"]].reset_index(drop=True)
 
 
+def riluzole_starts(plan: pd.DataFrame, fraction: np.ndarray) -> np.ndarray:
+    """Riluzole start dates, at `fraction` (uniform in [0, 1)) of each subject's window of whole days.
+
+    Window: from the diagnosis (DIAGDT) to RILUZOLE_MIN_DAYS before informed consent (ICDT), the
+    inclusion criterion; a screen failure for SF_SHORT_RILUZOLE instead started 14 to
+    RILUZOLE_MIN_DAYS - 1 days before consent. The plan must keep the diagnosis margin
+    (plan.check_history_dates), so no window is empty."""
+    consent = plan["ICDT"].to_numpy().astype("datetime64[D]")
+    diagnosis = plan["DIAGDT"].to_numpy().astype("datetime64[D]")
+    latest = consent - RILUZOLE_MIN_DAYS * DAY
+    width = (latest - diagnosis).astype(np.int64) + 1
+    if (width < 1).any():
+        raise ValueError("riluzole_starts: a diagnosis later than the riluzole window allows "
+                         f"(subjects {list(plan.loc[width < 1, 'SUBJID'])})")
+    start = diagnosis + np.floor(fraction * width).astype(np.int64) * DAY
+    short = plan["SFREASON"].to_numpy() == SF_SHORT_RILUZOLE
+    start[short] = consent[short] - (14 + np.floor(fraction[short] * (RILUZOLE_MIN_DAYS - 14))).astype(np.int64) * DAY
+    return start
+
+
 def alshist_table(plan: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     onset = iso(plan["ONSETDT"])
     partial = plan["ONSET_PARTIAL"].to_numpy() == "MONTH"
     onset = np.where(partial, [d[:7] for d in onset], onset)
-    riluzole = pd.to_datetime(plan["ICDT"]) - pd.to_timedelta(rng.integers(95, 400, len(plan)), unit="D")
+    riluzole = riluzole_starts(plan, rng.random(len(plan)))
     return pd.DataFrame({"SUBJID": plan["SUBJID"], "ONSETDT": onset, "DIAGDT": iso(plan["DIAGDT"]),
                          "ONSETSITE": np.where(plan["BULBAR"], "BULBAR", "LIMB"), "ELESCORIAL": plan["ELESC"],
                          "FAMHIST": plan["FAMHIST"], "RILUSTDT": iso(riluzole)})
@@ -153,8 +178,8 @@ def procedures_table(plan: pd.DataFrame) -> pd.DataFrame:
             for v in (3, 4):
                 if pd.notna(row[f"VISDT_{v}"]):
                     rows.append((row["SUBJID"], "BONE MARROW ASPIRATION", row[f"VISDT_{v}"], f"VISIT {v}"))
-        for col, name in (("PEGDT", "PERCUTANEOUS ENDOSCOPIC GASTROSTOMY"), ("NIVDT", "NON-INVASIVE VENTILATION"),
-                          ("TRACHDT", "TRACHEOSTOMY")):
+        for col, name in (("PEGDT", "PERCUTANEOUS ENDOSCOPIC GASTROSTOMY"), ("NIVDT", NIV_PROCEDURE),
+                          ("TRACHDT", TRACHEOSTOMY)):
             if pd.notna(row[col]):
                 rows.append((row["SUBJID"], name, row[col], ""))
     out = pd.DataFrame(rows, columns=["SUBJID", "PROC", "PROCDT", "VISIT"])
@@ -200,14 +225,18 @@ def survival_table(plan: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
     return out
 
 
-def raw_tables(plan: pd.DataFrame, events: list[Event], rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    """Every raw table of the study, keyed by table name (the CSV file name without .csv)."""
+def raw_tables(plan: pd.DataFrame, events: list[Event], rng: np.random.Generator,
+               niv_rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Every raw table of the study, keyed by table name (the CSV file name without .csv).
+
+    rng draws every table but `niv`, whose daily records come from niv_rng alone (a separate stream:
+    adding, removing or changing the NIV model never shifts another table's draws)."""
     ae = events_frame(events)
     if not ae.empty:
         arm = dict(zip(plan["SUBJID"], plan["ARM"], strict=True))
         control = ae["SUBJID"].map(arm).to_numpy() == "CONTROL"
         ae.loc[control, ["REL_CELLS", "REL_PROC"]] = "NOT APPLICABLE"
-    return {
+    tables = {
         "demog": demog_table(plan), "visits": visits_table(plan), "alsfrs": alsfrs_table(plan, rng),
         "aals": aals_table(plan, rng), "fvc": fvc_table(plan), "sf36": sf36_table(plan),
         "ae": ae, "csf": csf_table(plan, rng), "alshist": alshist_table(plan, rng),
@@ -215,3 +244,5 @@ def raw_tables(plan: pd.DataFrame, events: list[Event], rng: np.random.Generator
         "injections": injections_table(plan), "disposition": disposition_table(plan),
         "survival": survival_table(plan, rng),
     }
+    tables["niv"] = niv_table(tables["procedures"], tables["survival"], survival_cutoff(), niv_rng)
+    return tables
