@@ -9,8 +9,6 @@ that fails on unexpected data is reported (ALS0099) instead of stopping the run.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import pandas as pd
 
 from cdisc_als import __version__
 from cdisc_als.metadata import Metadata, load_metadata
+from cdisc_als.outputs import run_timestamp
 from cdisc_als.validate.datasets import FILE_RULES, FolderContents, LoadedDataset, load_folder
 from cdisc_als.validate.define import DefineError, read_define
 from cdisc_als.validate.findings import SUMMARY_COLUMNS, FindingSink, read_findings
@@ -128,19 +127,13 @@ def _file_findings(contents: FolderContents, sink: FindingSink) -> None:
         sink.add(f.dataset, f.file, rule, Hits(None, [], [f.detail]), "")
 
 
-def _generated() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else dt.datetime.now(dt.UTC)
-    return moment.replace(microsecond=0).isoformat()
-
-
 def _configuration(folder: Path, contents: FolderContents, define, define_note: str, metadata: Metadata | None,
                    study_id: str, cap: int) -> dict[str, str]:
     standards = sorted({d.standard for d in metadata.datasets.values()}) if metadata else []
     config = {
         "Tool": f"cdisc_als {__version__}",
-        "Validated folder": str(folder),
-        "Generated": _generated(),
+        "Validated folder": folder.name,     # the name only: a run validates in its staging folder
+        "Generated": run_timestamp().isoformat(),
         "Study metadata": f"{metadata.source} (study {study_id or 'not given'})" if metadata else "none",
         "Standards (study metadata)": ", ".join(standards) or "not stated",
         "Controlled terminology": _terminology(metadata),

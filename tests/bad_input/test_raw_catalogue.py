@@ -1,7 +1,7 @@
 """Bad raw tables: every case gives its findings (rule, file, physical line, column), the right exit
 status, and an accounting in which no line is lost. The small study (conftest.py) has 5 subjects:
 demog.csv lines 2-6 are 002, 003, 004, 010, 017 (a screen failure); ae.csv lines 2-4 are AEs of 002,
-003 and 010; 002 died on 2017-04-18."""
+003 and 010; 003 died on 2018-01-27 (visits.csv line 12 is its first visit)."""
 
 from __future__ import annotations
 
@@ -266,11 +266,11 @@ CASES = [
          exit=0, findings=(("RAW-DATE-IMPLAUSIBLE", "alshist.csv", 2, "ONSETDT"),)),
     Case("visit-before-consent", "visit before informed consent", set_cell("visits", 2, "VISDT", "2011-12-01"), exit=0,
          findings=(("RAW-BEFORE-CONSENT", "visits.csv", 2, "VISDT"),)),
-    Case("ae-after-death", "event after death", both(set_cell("ae", 2, "AESTDT", "2017-05-01"),
-                                                      set_cell("ae", 2, "AEENDT", "2017-05-02")), exit=0,
-         findings=(("RAW-AFTER-DEATH", "ae.csv", 2, "AESTDT"),)),
-    Case("visit-after-death", "visit after death", set_cell("visits", 11, "VISDT", "2017-05-01"), exit=0,
-         findings=(("RAW-AFTER-DEATH", "visits.csv", 11, "VISDT"),)),
+    Case("ae-after-death", "event after death", both(set_cell("ae", 3, "AESTDT", "2018-02-10"),
+                                                      set_cell("ae", 3, "AEENDT", "2018-02-12")), exit=0,
+         findings=(("RAW-AFTER-DEATH", "ae.csv", 3, "AESTDT"),)),
+    Case("visit-after-death", "visit after death", set_cell("visits", 12, "VISDT", "2018-02-10"), exit=0,
+         findings=(("RAW-AFTER-DEATH", "visits.csv", 12, "VISDT"),)),
     # ---- subjects ---------------------------------------------------------------------------------
     Case("one-subject-study", "a one-subject study", lambda f: [
              write_rows(f, p.stem, [r for k, r in enumerate(read_rows(f, p.stem)) if k == 0 or r[0] == "004"])
