@@ -5,21 +5,31 @@ each zip entry with the current time."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from cdisc_als.outputs import run_timestamp
 
 
+CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
 def fixed_zip(data: bytes) -> bytes:
-    """The same zip archive (same entries, same order, deflated) with every entry dated at the run time."""
+    """The same zip archive (same entries, same order, deflated) with every entry dated at the run time,
+    and the creation and modification times of docProps/core.xml (openpyxl writes the save time into
+    `modified` whatever the workbook says) set to the run time too."""
     date_time = max(run_timestamp().timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    stamp = run_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = CORE_TIMES.sub(lambda m: m.group(1) + stamp + m.group(2), content)
+            target.writestr(entry, content)
     return out.getvalue()
 
 
