@@ -10,7 +10,6 @@ import zipfile
 
 from cdisc_als.outputs import run_timestamp
 
-
 CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
