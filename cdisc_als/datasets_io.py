@@ -106,6 +106,7 @@ class XptLayout:
     columns: list[Column]
     records: int
     version: int = 5
+    namestr_size: int = 140
 
 
 def _text(raw: bytes) -> str:
@@ -120,9 +121,10 @@ def _sas_format(name: bytes, width: int, decimals: int) -> str:
     return f"{text}{width or ''}.{decimals or ''}"
 
 
-def xpt_layout(data: bytes, path: Path) -> XptLayout:
-    """Check the transport file structure (TS-140) and count its records; raise on any damage."""
-    size = len(data)
+def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None) -> XptLayout:
+    """Check the transport file structure (TS-140) and count its records; raise on any damage. `size`: the
+    file's length when data holds more bytes after it (the reader's slack)."""
+    size = len(data) if size is None else size
     if size < 8 * RECORD or not data.startswith(_HEADER):
         raise _fail(path, "not a SAS transport (XPORT) file: the library header record is missing"
                     f" ({size} bytes{'' if size else ', empty file'})")
@@ -167,9 +169,9 @@ def xpt_layout(data: bytes, path: Path) -> XptLayout:
         raise _fail(path, "the observation header record is missing after the variable descriptions")
     data_start = block_end + RECORD
     data_end = size
-    next_member = data.find(_MEMBER, data_start)
+    next_member = data.find(_MEMBER, data_start, size)
     while next_member != -1 and (next_member - data_start) % RECORD:
-        next_member = data.find(_MEMBER, next_member + 1)
+        next_member = data.find(_MEMBER, next_member + 1, size)
     if next_member != -1:
         raise _fail(path, f"the file holds more than one dataset (a second member starts at byte {next_member}); "
                     "write one dataset per file")
@@ -185,31 +187,33 @@ def xpt_layout(data: bytes, path: Path) -> XptLayout:
             not data[data_start + (count - 1) * position:data_start + count * position].strip(b" "):
         count -= 1                                  # blank records inside the final 80 bytes are padding
     _check_text_bytes(data, data_start, count, columns, path)
-    return XptLayout(name or path.stem.upper(), label, columns, count)
+    return XptLayout(name or path.stem.upper(), label, columns, count, 5, namestr_size)
 
 
-def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column], path: Path,
-                      chunk: int = 50_000) -> None:
-    """Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records."""
+def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column], path: Path) -> None:
+    """Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records.
+    Each run of adjacent character variables is tested in one pass; rows are located only when one fails."""
     width = sum(c.length or 0 for c in columns)
-    mask = np.zeros(width, dtype=bool)
-    offset = 0
-    for col in columns:
-        if col.type == "Char":
-            mask[offset:offset + (col.length or 0)] = True
-        offset += col.length or 0
-    if not mask.any() or not count:
+    if not count or not width:
         return
+    runs, offset = [], 0
+    for col in columns:
+        length = col.length or 0
+        if col.type == "Char":
+            if runs and runs[-1][1] == offset:
+                runs[-1][1] = offset + length
+            else:
+                runs.append([offset, offset + length])
+        offset += length
     body = np.frombuffer(data, dtype=np.uint8, count=count * width, offset=start).reshape(count, width)
-    for first in range(0, count, chunk):
-        bad = (body[first:first + chunk][:, mask] == 0).any(axis=1)
-        if bad.any():
-            record = first + int(np.argmax(bad)) + 1
-            raise _fail(path, f"record {record} holds NUL bytes in character variables: records are shifted "
-                        "(bytes missing or inserted) or the file is damaged")
+    bad_rows = [int(np.argmax((body[:, a:b] == 0).any(axis=1))) for a, b in runs if not body[:, a:b].all()]
+    if bad_rows:
+        raise _fail(path, f"record {min(bad_rows) + 1} holds NUL bytes in character variables: records are "
+                    "shifted (bytes missing or inserted) or the file is damaged")
 
 
 def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> tuple[pd.DataFrame, object]:
+    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_observations)."""
     import pyreadstat
 
     kwargs = {"disable_datetime_conversion": True}
@@ -220,18 +224,137 @@ def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> 
     return pyreadstat.read_xport(str(path), **kwargs)
 
 
+SLACK = 8   # bytes read past the last record when a variable's bytes are taken 8 at a time
+
+
+def _words(buffer: bytes | bytearray | memoryview, start: int, count: int, width: int, offset: int,
+           length: int) -> np.ndarray:
+    """The bytes of one variable as (count, ceil(length / 8)) little-endian 64-bit words, read in place
+    (unaligned strided view) and copied once; bytes past the variable's length are cleared. The buffer must
+    hold SLACK bytes after the last record."""
+    words = -(-length // 8)
+    view = np.ndarray((count, words), dtype="<u8", buffer=buffer, offset=start + offset, strides=(width, 8))
+    keys = np.array(view)
+    if length % 8:
+        keys[:, -1] &= np.uint64((1 << (8 * (length % 8))) - 1)
+    return keys
+
+
+def _factorize_words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, first record of each code) of the rows of a (n, words) integer array, without one Python object
+    per row: the words of a row are hashed into one integer, the hashes factorized, and every row compared
+    with the first row of its code (should two values ever share a hash, the rows are keyed word by word)."""
+    count, words = keys.shape
+    hashed = keys[:, 0].copy()
+    for w in range(1, words):
+        hashed *= np.uint64(0x100000001B3)
+        hashed ^= keys[:, w]
+    codes, first = _codes_and_first(pd.factorize(hashed)[0])
+    if words > 1 and count and not np.array_equal(keys, keys[first][codes]):
+        combined = pd.factorize(keys[:, 0])[0]
+        for w in range(1, words):
+            part, uniques = pd.factorize(keys[:, w])
+            combined = pd.factorize(combined.astype(np.int64) * len(uniques) + part)[0]
+        codes, first = _codes_and_first(combined)
+    return codes, first
+
+
+def _codes_and_first(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of pd.factorize (numbered in order of first appearance) and the first record of each."""
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return codes, codes
+    seen = np.maximum.accumulate(codes)
+    return codes, np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
+
+
+def _text_column(keys: np.ndarray, length: int, encoding: str) -> np.ndarray:
+    """The values of one character variable as str (trailing blanks removed), one str object per distinct value;
+    Windows-1252 decoding (the fallback) replaces the five bytes that code page leaves undefined."""
+    codes, first = _factorize_words(keys)
+    errors = "strict" if encoding == "utf-8" else "replace"
+    texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
+    return np.array(texts, dtype=object)[codes] if len(texts) else np.array([], dtype=object)
+
+
+def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
+                        usecols: list[str] | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    """The records of a version 5 transport file whose structure xpt_layout checked, columnar: numbers from
+    IBM to IEEE doubles (missing values, special ones included, as NaN; short numbers padded with zeros),
+    text decoded once per distinct value (raises UnicodeDecodeError when `encoding` cannot decode it). The
+    buffer holds SLACK bytes after the last record."""
+    from cdisc_als.export.xpt import ieee_from_ibm_words
+
+    width = sum(c.length or 0 for c in layout.columns)
+    count = layout.records
+    wanted = None if usecols is None else set(usecols)
+    columns: dict[str, np.ndarray] = {}
+    offset = 0
+    for col in layout.columns:
+        length = col.length or 0
+        if wanted is None or col.name in wanted:
+            if not count:
+                columns[col.name] = np.array([], dtype=np.float64 if col.type == "Num" else object)
+            elif col.type == "Num":
+                words = _words(buffer, start, count, width, offset, length)[:, 0].byteswap()
+                columns[col.name] = ieee_from_ibm_words(words)
+            else:
+                columns[col.name] = _text_column(_words(buffer, start, count, width, offset, length), length,
+                                                 encoding)
+        offset += length
+    return pd.DataFrame(columns, index=pd.RangeIndex(count), copy=False)
+
+
+def _read_with_slack(path: Path) -> bytearray:
+    """The file's bytes followed by SLACK zero bytes (read once, no copy)."""
+    size = path.stat().st_size
+    buffer = bytearray(size + SLACK)
+    with path.open("rb") as handle:
+        got = handle.readinto(memoryview(buffer)[:size])
+    if got != size:
+        raise OSError(f"read {got} of {size} bytes")
+    return buffer
+
+
 def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
     """An XPT v5 file, its structure checked first; text that is not ASCII/UTF-8 is read as Windows-1252."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        buffer = _read_with_slack(path)
     except OSError as exc:
         raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
-    layout = xpt_layout(data, path)
-    del data
+    layout = xpt_layout(buffer, path, len(buffer) - SLACK)
     problems: list[Problem] = []
     wanted = None if usecols is None else [c for c in usecols if c in {x.name for x in layout.columns}] \
         if layout.version == 5 else usecols
+    if layout.version == 8:
+        del buffer
+        frame, columns, name, label = _read_version8(path, wanted, problems)
+    else:
+        start = _observations_start(layout)
+        try:
+            try:
+                frame = decode_observations(buffer, layout, start, wanted)
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of "
+                                        "a value); read as Windows-1252", fatal=False, kind="encoding"))
+                frame = decode_observations(buffer, layout, start, wanted, "cp1252")
+        except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
+            raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
+        columns, name, label = layout.columns, layout.name.upper(), layout.label
+        if wanted is not None:
+            columns = [c for c in columns if c.name in wanted]
+    return DatasetFile(path, name, label, columns, frame, problems, "xpt")
+
+
+def _observations_start(layout: XptLayout) -> int:
+    """Byte offset of the first record: 8 header records, the NAMESTR block padded to 80, the OBS header."""
+    block = len(layout.columns) * layout.namestr_size
+    return 8 * RECORD + block + (-block) % RECORD + RECORD
+
+
+def _read_version8(path: Path, wanted: list[str] | None,
+                   problems: list[Problem]) -> tuple[pd.DataFrame, list[Column], str, str]:
     try:
         try:
             frame, meta = _read_xport(path, wanted, None)
@@ -244,24 +367,15 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
             frame, meta = _read_xport(path, wanted, "cp1252")
     except Exception as exc:  # the structure looked right but the reader still failed: report, never trace back
         raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
-    if layout.version == 8:
-        problems.append(Problem(path.name, "SAS transport version 8 file; submissions need version 5",
-                                fatal=False, kind="format"))
-        columns = [Column(n, lbl or "", "Num" if meta.readstat_variable_types[n] == "double" else "Char",
-                          (meta.variable_storage_width or {}).get(n)) for n, lbl in
-                   zip(meta.column_names, meta.column_labels, strict=True)]
-        name, label = (meta.table_name or path.stem).upper(), meta.file_label or ""
-    else:
-        if len(frame) != layout.records:
-            raise _fail(path, f"the file structure holds {layout.records} records but {len(frame)} were read: "
-                        "damaged data")
-        columns, name, label = layout.columns, layout.name.upper(), layout.label
-        if wanted is not None:
-            columns = [c for c in columns if c.name in wanted]
+    problems.append(Problem(path.name, "SAS transport version 8 file; submissions need version 5",
+                            fatal=False, kind="format"))
+    columns = [Column(n, lbl or "", "Num" if meta.readstat_variable_types[n] == "double" else "Char",
+                      (meta.variable_storage_width or {}).get(n)) for n, lbl in
+               zip(meta.column_names, meta.column_labels, strict=True)]
     for col in columns:
         if col.type == "Char" and col.name in frame:
             frame[col.name] = frame[col.name].fillna("").astype(str)
-    return DatasetFile(path, name, label, columns, frame, problems, "xpt")
+    return frame, columns, (meta.table_name or path.stem).upper(), meta.file_label or ""
 
 
 # ------------------------------------------------------------------ Dataset-JSON
