@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import map_distinct
 from cdisc_als.export.xpt import XptVariable, distinct_text, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
@@ -43,23 +44,33 @@ class SdtmResult:
 
 
 def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: str | None = None) -> pd.DataFrame:
-    """Columns in metadata order, Req/Exp variables added when absent, metadata types applied."""
+    """Columns in metadata order, Req/Exp variables added when absent, metadata types applied (numbers as
+    float64, text as str with '' for missing); built in one step, so the frame is copied once."""
     meta = metadata.dataset(meta_name or dataset)
-    columns = []
-    out = pd.DataFrame(index=frame.index)
+    columns: dict[str, np.ndarray] = {}
+    n = len(frame)
     for var in meta.variables:
         if var.name in frame.columns:
             values = frame[var.name]
         elif var.core in ("Req", "Exp"):
-            values = pd.Series(np.nan if var.type == "Num" else "", index=frame.index)
+            columns[var.name] = np.full(n, np.nan) if var.type == "Num" else np.full(n, "", dtype=object)
+            continue
         else:
             continue
         if var.type == "Num":
-            out[var.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+            columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        elif values.dtype == object:
+            columns[var.name] = map_distinct(values, _text)
         else:
-            out[var.name] = values.fillna("").astype(str)
-        columns.append(var.name)
-    return out[columns].reset_index(drop=True)
+            columns[var.name] = values.fillna("").astype(str).to_numpy(dtype=object)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
+
+
+def _text(value: object) -> str:
+    """A text cell as finalize writes it (fillna('').astype(str)): missing -> '', anything else str()."""
+    if isinstance(value, str):
+        return value
+    return "" if pd.isna(value) else str(value)
 
 
 def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> list[XptVariable]:
