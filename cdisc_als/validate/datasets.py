@@ -42,6 +42,18 @@ class LoadedDataset:
     formats: dict[str, str] = field(default_factory=dict)
 
     _distinct: dict = field(default_factory=dict, repr=False)
+    _records: int | None = field(default=None, repr=False)
+
+    @property
+    def records(self) -> int:
+        """The number of records (kept when the frame is released)."""
+        return len(self.frame) if self._records is None else self._records
+
+    def release(self) -> None:
+        """Drop the records and everything computed from them, keeping name, file, labels and the count."""
+        self._records = self.records
+        self.frame = self.frame.iloc[0:0]
+        self._distinct.clear()
 
     @classmethod
     def from_file(cls, ds: DatasetFile) -> LoadedDataset:
