@@ -68,7 +68,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
     target = Path(args.out)
     with staged_output(target, overwrite=args.overwrite) as out, confine_writes(out):
-        status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
+        from cdisc_als.read_cache import shared_reads
+
+        with shared_reads():              # a dataset file read by several stages is decoded once
+            status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
         inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
         if reference:
             inputs["reference"] = Path(reference)
