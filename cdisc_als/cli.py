@@ -68,7 +68,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     raw_dir = Path(args.raw) if args.raw else SAMPLE_RAW_DIR
     target = Path(args.out)
     with staged_output(target, overwrite=args.overwrite) as out, confine_writes(out):
-        status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
+        from cdisc_als.read_cache import shared_reads
+
+        with shared_reads():              # a dataset file read by several stages is decoded once
+            status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
         inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
         if reference:
             inputs["reference"] = Path(reference)
@@ -81,16 +84,19 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
                 progress: Progress, reference: str | Path | None) -> int:
     """Every stage of `run`, writing into `out` (the staging folder); messages name `target`."""
     from cdisc_als.raw.pipeline import read_and_check_raw
-    from cdisc_als.sdtm.pipeline import finding_count, run_sdtm
+    from cdisc_als.sdtm.pipeline import finding_count, raw_spec_of, run_sdtm
 
     progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
-    raw = read_and_check_raw(raw_dir, study, out_dir=out / "raw")
+    raw = read_and_check_raw(raw_dir, study, raw_spec_of(args.mappings), out_dir=out / "raw")
     print(f"raw data: {raw.summary()} (see {target / 'raw' / 'raw_findings.csv'})")
+    raw_errors = raw.has_errors
     progress("mapping SDTM")
-    sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress)
+    sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress, raw=raw)
+    del raw                                   # every stage below reads the files the one before wrote
     errors, warnings = finding_count(sdtm)
     print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
           f"{errors} errors, {warnings} warnings -> {target / 'sdtm'}")
+    del sdtm
     from cdisc_als.adam.pipeline import run_adam
 
     progress("building ADaM")
@@ -100,6 +106,7 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
     print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
           f"-> {target / 'adam'}")
+    del adam
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
@@ -113,6 +120,7 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
         write_html(result, report / "validation.html")
         validation_errors += result.errors
         print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
+        result.release()                      # the guides need the findings, not the records
     from cdisc_als.export.run import export_folder
 
     for stage in ("sdtm", "adam"):
@@ -137,7 +145,7 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
 
     index = write_index(out, f"{study.study_id}: {study.title}")
     print(f"index: {target / index.relative_to(out)}")
-    return 1 if raw.has_errors or errors or validation_errors or differences or tlf.failed else 0
+    return 1 if raw_errors or errors or validation_errors or differences or tlf.failed else 0
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:

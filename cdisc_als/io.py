@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import yaml
@@ -123,14 +124,22 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_chunks(path: str | Path, chunks) -> None:
     """Write a sequence of bytes-like pieces (without joining them) to a temporary file in the target
     folder, give it the umask's mode, then rename it over path."""
+    with atomic_writer(path) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file in the target folder; when the block ends without an exception
+    the file gets the umask's mode and is renamed over path, otherwise it is removed."""
     path = Path(path)
     check_inside_roots(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
+            yield handle
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:

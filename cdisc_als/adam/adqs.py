@@ -11,6 +11,7 @@ slopes the slope functions of slopes.py at the study's slope months and responde
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.adam import bds
@@ -24,7 +25,6 @@ from cdisc_als.adam.staging import (
     stage_specs,
 )
 from cdisc_als.metadata.parameters import Parameter
-from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
 
@@ -76,9 +76,14 @@ def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     """Treatment and population variables from ADSL and ASEQ; sorted by subject, PARAMN (the
     parameters.csv order), visit and date."""
     subject = adsl.set_index("USUBJID")
+    codes, subjects = pd.factorize(frame["USUBJID"], use_na_sentinel=True)   # one lookup per subject
+    frame = frame.copy(deep=False)          # the columns below are new arrays: the input is never written
     for target, source in (("STUDYID", "STUDYID"), ("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTP", "TRT01P"),
                            ("TRTPN", "TRT01PN"), ("TRTA", "TRT01A"), ("FASFL", "FASFL")):
-        frame[target] = map_values(frame["USUBJID"], subject[source])
-    frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable").reset_index(drop=True)
+        values = pd.Series(subjects).map(subject[source]).to_numpy()
+        values = np.concatenate([values, np.array([np.nan], dtype=values.dtype if values.dtype != object else object)])
+        frame[target] = values[codes]
+    frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable")
+    frame.index = pd.RangeIndex(len(frame))
     frame["ASEQ"] = (frame.groupby("USUBJID").cumcount() + 1).astype(float)
     return frame

@@ -6,14 +6,20 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.adam import derive as d
+from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import MissingItemRule, Study
 
 ALSFRS_ITEMS = [f"ALSR1{i:02d}" for i in range(1, 13)]
 
 
 def to_date(series: pd.Series) -> pd.Series:
-    text = series.fillna("").astype(str).str.slice(0, 10)
-    return pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
+    """The date of ISO 8601 values (their first 10 characters) as datetime64; NaT when shorter (partial) or
+    missing. Parsed once per distinct value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype=object).astype(str).str.slice(0, 10)
+    parsed = pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
+    dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(dates[codes], index=series.index, name=series.name)
 
 
 def alsfrs_items(qs: pd.DataFrame) -> pd.DataFrame:
@@ -65,9 +71,9 @@ def analysis_visits(records: pd.DataFrame, date_col: str, anchor: pd.Series, stu
     """AVISIT/AVISITN by the windows of study.yaml: the visit whose target day (Study.target_day: nominal
     month x month_length_days from the anchor, no day 0) is nearest the record's day, within
     window_days; else UNSCHEDULED."""
-    out = records.copy()
+    out = records.copy(deep=False)          # the columns below are new arrays: the input is never written
     date = to_date(out[date_col])
-    day = d.study_day(date, out["USUBJID"].map(anchor))
+    day = d.study_day(date, map_values(out["USUBJID"], anchor))
     targets = np.array([study.target_day(v) for v in study.visits], float)
     windows = np.array([v.window_days for v in study.visits], float)
     dist = np.abs(day.to_numpy()[:, None] - targets[None, :])
@@ -79,27 +85,32 @@ def analysis_visits(records: pd.DataFrame, date_col: str, anchor: pd.Series, stu
     out["AVISIT"] = np.where(found, names[best], "UNSCHEDULED")
     out["AVISITN"] = np.where(found, months[best], np.nan)
     out["ADT"] = date
-    out["ADY"] = d.study_day(date, out["USUBJID"].map(anchor))
+    out["ADY"] = day
     out["_DIST"] = np.where(found, dist[np.arange(len(out)), best] if len(out) else 0, np.inf)
     return out
 
 
 def flag_analysis_records(frame: pd.DataFrame) -> pd.DataFrame:
     """ANL01FL = 'Y' on one record per USUBJID/PARAMCD/AVISIT (nearest to the target day, first date)."""
-    frame = frame.copy()
-    frame["ANL01FL"] = ""
-    scheduled = frame[frame["AVISIT"] != "UNSCHEDULED"].sort_values(["USUBJID", "PARAMCD", "AVISITN", "_DIST", "ADT"])
+    order = ["USUBJID", "PARAMCD", "AVISITN", "_DIST", "ADT"]
+    keys = frame[order]
+    scheduled = keys[(frame["AVISIT"] != "UNSCHEDULED").to_numpy()].sort_values(order)
     keep = scheduled.groupby(["USUBJID", "PARAMCD", "AVISITN"], sort=False).head(1).index
-    frame.loc[keep, "ANL01FL"] = "Y"
+    flag = pd.Series("", index=frame.index, dtype=object)
+    flag.loc[keep] = "Y"
+    frame = frame.copy(deep=False)          # ANL01FL is a new array: the input is never written
+    frame["ANL01FL"] = flag.to_numpy()
     return frame
 
 
 def add_baseline(frame: pd.DataFrame, baseline_month: float = 0.0) -> pd.DataFrame:
     """ABLFL/BASE/CHG/PCHG per USUBJID and PARAMCD from the analysis record at the baseline visit."""
     mask = (frame["AVISITN"] == baseline_month) & (frame["ANL01FL"] == "Y")
-    frame = frame.assign(_POST=frame["AVISITN"] > baseline_month)
+    frame = frame.copy(deep=False)          # _POST is a new array: the input is never written
+    frame["_POST"] = frame["AVISITN"] > baseline_month
     out = d.derive_baseline(frame, ["USUBJID", "PARAMCD"], mask)
-    return out.drop(columns="_POST")
+    del out["_POST"]
+    return out
 
 
 def slope_records(wide: pd.DataFrame, dates: pd.DataFrame, start_visit: float, end_visit: float, months: float,

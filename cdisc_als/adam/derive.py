@@ -82,19 +82,40 @@ def merge_first_last(target: pd.DataFrame, source: pd.DataFrame, by: str, order:
 def derive_baseline(frame: pd.DataFrame, by: list[str], baseline_mask: pd.Series, value: str = "AVAL") -> pd.DataFrame:
     """ABLFL = 'Y' on the baseline record (the last masked record with a value per `by`),
     BASE = its value on every record of the group, CHG = AVAL - BASE and PCHG = 100 CHG / BASE
-    on records after it (blank on and before the baseline; PCHG blank when BASE is 0)."""
-    out = frame.copy()
-    eligible = baseline_mask & out[value].notna()
-    out["ABLFL"] = ""
-    last = out[eligible].groupby(by, sort=False).tail(1).index
-    out.loc[last, "ABLFL"] = "Y"
-    base = out.loc[last, [*by, value]].rename(columns={value: "BASE"})
-    out = out.merge(base, on=by, how="left") if len(base) else out.assign(BASE=np.nan)
+    on records after it (blank on and before the baseline; PCHG blank when BASE is 0). Records with a
+    missing `by` value have no baseline."""
+    missing = [c for c in (*by, value) if c not in frame.columns]
+    if missing:
+        raise KeyError(f"derive_baseline: required column(s) {', '.join(missing)} not in the data")
+    out = frame.copy(deep=False)          # every column below is a new array: the input is never written
+    eligible = np.asarray(baseline_mask, dtype=bool) & out[value].notna().to_numpy()
+    key = group_codes(out, by)
+    candidates = np.flatnonzero(eligible & (key >= 0))
+    last = pd.Series(candidates).groupby(key[candidates], sort=False).last().to_numpy()   # per group, in order
+    flag = np.full(len(out), "", dtype=object)
+    flag[last] = "Y"
+    out["ABLFL"] = flag
+    base_of_group = np.full(int(key.max()) + 1 if len(key) else 0, np.nan)
+    base_of_group[key[last]] = out[value].to_numpy(dtype=float)[last]
+    out["BASE"] = np.where(key >= 0, base_of_group[np.maximum(key, 0)], np.nan) if len(out) else np.nan
+    if len(last):
+        out.index = pd.RangeIndex(len(out))           # as the left join that attached BASE numbered them
     after = out.get("_POST", pd.Series(True, index=out.index)).astype(bool)
     out["CHG"] = np.where(after & (out["ABLFL"] != "Y"), out[value] - out["BASE"], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["PCHG"] = np.where(out["CHG"].notna() & (out["BASE"] != 0), 100 * out["CHG"] / out["BASE"], np.nan)
     return out
+
+
+def group_codes(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """One integer per record, equal for records with equal `by` values; -1 when one of them is missing."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    absent = np.zeros(len(frame), dtype=bool)
+    for column in by:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        absent |= codes < 0
+        key = pd.factorize(key * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    return np.where(absent, -1, key)
 
 
 def two_point_slope(start_value: pd.Series, end_value: pd.Series, months: float | pd.Series) -> pd.Series:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.metadata.parameters import Parameter
+from cdisc_als.sdtm.fast import map_values
 
 SELECT = re.compile(r"([A-Z]{2})\.([A-Z]{2}TESTCD)=([A-Z0-9_]{1,8})")
 SUM = re.compile(r"sum\(\s*([A-Z0-9 ]+?)\s*\)")
@@ -68,12 +69,12 @@ def derive_sums(records: pd.DataFrame, parameters: dict[str, Parameter]) -> pd.D
 def attach_param_text(frame: pd.DataFrame, parameters: dict[str, Parameter], dataset: str) -> pd.DataFrame:
     """PARAM and PARCAT1 from parameters.csv for every PARAMCD; a PARAMCD that parameters.csv does not
     define is an error naming it (every parameter is described once, in the metadata)."""
-    unknown = sorted(set(frame["PARAMCD"].dropna()) - set(parameters))
+    unknown = sorted(set(pd.unique(frame["PARAMCD"].dropna())) - set(parameters))
     if unknown:
         raise KeyError(f"{dataset}: parameter(s) {unknown} are not in mappings/metadata/parameters.csv")
-    out = frame.copy()
-    out["PARAM"] = out["PARAMCD"].map({c: p.param for c, p in parameters.items()})
-    out["PARCAT1"] = out["PARAMCD"].map({c: p.parcat1 for c, p in parameters.items()})
+    out = frame.copy(deep=False)          # the three columns are new arrays: the input is never written
+    out["PARAM"] = map_values(out["PARAMCD"], {c: p.param for c, p in parameters.items()})
+    out["PARCAT1"] = map_values(out["PARAMCD"], {c: p.parcat1 for c, p in parameters.items()})
     order = {code: float(k) for k, code in enumerate(parameters, start=1)}
-    out["PARAMN"] = out["PARAMCD"].map(order).astype(np.float64)
+    out["PARAMN"] = map_values(out["PARAMCD"], order).astype(np.float64)
     return out

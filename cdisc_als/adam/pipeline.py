@@ -55,7 +55,7 @@ def read_sdtm(folder: str | Path) -> dict[str, pd.DataFrame]:
 
 def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFrame:
     """Date variables (…DT) as SAS dates: days since 1960-01-01, formatted DATE9."""
-    out = frame.copy()
+    out = frame.copy(deep=False)              # dates are replaced by new columns; the others are not written
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = (out[col] - EPOCH).dt.days.astype("float64")
@@ -119,8 +119,8 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
     say("building ADaM")
     built = build_adam(sdtm, study, metadata)
     final = {}
-    for name, frame in built.items():
-        final[name] = finalize(_sas_dates(frame, metadata, name), name, metadata)
+    for name in list(built):
+        final[name] = finalize(_sas_dates(built.pop(name), metadata, name), name, metadata)
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

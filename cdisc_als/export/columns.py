@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
+
+from cdisc_als.datasets_io import Column as FileColumn
+from cdisc_als.datasets_io import DatasetFile
+from cdisc_als.datasets_io import read_xpt as read_checked
 
 FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 FULL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
@@ -81,7 +84,8 @@ def iso_type(name: str, values: pd.Series) -> str:
         return "durationDatetime"
     if not name.endswith("DTC"):
         return "text"
-    text = [v for v in values.fillna("").astype(str) if v]
+    # each test below holds for every value when it holds for every distinct value
+    text = [v for v in pd.unique(values.fillna("").astype(str)) if v]
     if not text:
         return "date"
     full_dates = all(FULL_DATE.fullmatch(v) for v in text)
@@ -98,27 +102,24 @@ def numeric_type(values: pd.Series) -> str:
     return "integer" if finite.size == 0 or bool(np.all(np.mod(finite, 1) == 0)) else "float"
 
 
-def read_xpt(path: str | Path) -> tuple[pd.DataFrame, object]:
-    """An XPT file as stored: numbers as floats (dates as SAS day counts), text as text."""
-    return pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+def read_xpt(path: str | Path) -> DatasetFile:
+    """An XPT file through the checked reader: numbers as floats (dates as SAS day counts), text as text
+    ('' when blank), the file's variables with their labels, lengths and formats."""
+    return read_checked(path)
 
 
-def dataset_columns(name: str, frame: pd.DataFrame, info, keys: tuple[str, ...] = (),
+def dataset_columns(name: str, frame: pd.DataFrame, variables: list[FileColumn], keys: tuple[str, ...] = (),
                     labels: dict[str, str] | None = None) -> list[Column]:
-    """The columns of one XPT file (read with read_xpt) in file order; labels default to the file's."""
+    """The columns of one XPT file (its variables as read by read_xpt) in file order; labels default to the
+    file's."""
     labels = labels or {}
-    formats = info.original_variable_types or {}
-    widths = info.variable_storage_width or {}
-    file_labels = dict(zip(info.column_names, info.column_labels or [], strict=False))
     out = []
-    for col in info.column_names:
-        is_num = info.readstat_variable_types.get(col) == "double"
-        fmt = str(formats.get(col) or "")
-        display = f"{fmt}." if fmt and not fmt.startswith("$") and not fmt.endswith(".") else (fmt or None)
-        if display and display.startswith("$"):
-            display = None
-        data_type = numeric_type(frame[col]) if is_num else iso_type(col, frame[col])
-        out.append(Column(name, col, labels.get(col) or file_labels.get(col) or "", "Num" if is_num else "Char",
-                          None if is_num else max(1, int(widths.get(col) or 1)), data_type,
-                          display if is_num else None, keys.index(col) + 1 if col in keys else None))
+    for var in variables:
+        is_num = var.type == "Num"
+        fmt = var.format or ""
+        display = fmt if is_num and fmt and not fmt.startswith("$") else None
+        data_type = numeric_type(frame[var.name]) if is_num else iso_type(var.name, frame[var.name])
+        out.append(Column(name, var.name, labels.get(var.name) or var.label or "", "Num" if is_num else "Char",
+                          None if is_num else max(1, int(var.length or 1)), data_type, display,
+                          keys.index(var.name) + 1 if var.name in keys else None))
     return out

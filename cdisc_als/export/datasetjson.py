@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als import __version__
-from cdisc_als.io import atomic_write_text
+from cdisc_als.io import atomic_writer
 
 VERSION = "1.1.0"
 FIXED_CREATED = "2000-01-01T00:00:00"
@@ -70,7 +72,12 @@ def infer_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None,
     return out
 
 
+CHUNK_ROWS = 50_000      # rows encoded at a time: memory stays flat whatever the dataset's size
+_DUMPS = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
 def _cell(value: object, column: ColumnMeta) -> object:
+    """The JSON value of one cell (None for missing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
         return None
     if column.target_data_type == "integer" and column.data_type in ("date", "datetime"):
@@ -85,10 +92,27 @@ def _cell(value: object, column: ColumnMeta) -> object:
     return float(value)
 
 
-def _document(frame: pd.DataFrame, meta: DatasetMeta, study_oid: str, created: str,
-              metadata_version_oid: str, metadata_ref: str | None) -> tuple[dict, list[list]]:
-    rows = [[_cell(v, c) for v, c in zip(row, meta.columns, strict=True)]
-            for row in frame[[c.name for c in meta.columns]].itertuples(index=False, name=None)]
+def _encoded(values: pd.Series, column: ColumnMeta) -> list[str]:
+    """The JSON text of every cell of one column, each distinct value converted and encoded once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = [_DUMPS(_cell(u, column)) for u in uniques] + ["null"]
+    return np.array(texts, dtype=object)[codes].tolist()
+
+
+def _row_chunks(frame: pd.DataFrame, meta: DatasetMeta) -> Iterator[list[str]]:
+    """The rows of the frame as JSON arrays (text), CHUNK_ROWS at a time, in the columns' order."""
+    names = [c.name for c in meta.columns]
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start:start + CHUNK_ROWS]
+        cells = [_encoded(part[c.name], c) for c in meta.columns]
+        if not names:
+            yield ["[]"] * len(part)
+            continue
+        yield ["[" + ",".join(row) + "]" for row in zip(*cells, strict=True)]
+
+
+def _header(frame: pd.DataFrame, meta: DatasetMeta, study_oid: str, created: str,
+            metadata_version_oid: str, metadata_ref: str | None) -> dict:
     columns = []
     for col in meta.columns:
         entry: dict[str, object] = {"itemOID": col.item_oid or f"IT.{meta.name}.{col.name}", "name": col.name,
@@ -108,9 +132,37 @@ def _document(frame: pd.DataFrame, meta: DatasetMeta, study_oid: str, created: s
            "studyOID": study_oid, "metaDataVersionOID": metadata_version_oid}
     if metadata_ref:
         doc["metaDataRef"] = metadata_ref
-    doc.update({"itemGroupOID": f"IG.{meta.name}", "records": len(rows), "name": meta.name, "label": meta.label,
+    doc.update({"itemGroupOID": f"IG.{meta.name}", "records": len(frame), "name": meta.name, "label": meta.label,
                 "columns": columns})
-    return doc, rows
+    return doc
+
+
+def write_dataset_json_files(frame: pd.DataFrame, meta: DatasetMeta, json_path: str | Path | None = None,
+                             ndjson_path: str | Path | None = None, study_oid: str = "",
+                             created: str = FIXED_CREATED, metadata_version_oid: str = "",
+                             metadata_ref: str | None = None) -> None:
+    """Write the frame as Dataset-JSON 1.1 (json_path) and/or its NDJSON form (ndjson_path), atomically,
+    streaming: the rows are encoded once, a chunk at a time, and each chunk goes to both files. Same
+    bytes as json.dumps(..., ensure_ascii=True, separators=(",", ":")) of the whole document."""
+    header = _DUMPS(_header(frame, meta, study_oid, created, metadata_version_oid, metadata_ref))
+    with ExitStack() as stack:
+        whole = stack.enter_context(atomic_writer(json_path)) if json_path is not None else None
+        lines = stack.enter_context(atomic_writer(ndjson_path)) if ndjson_path is not None else None
+        if whole is not None:
+            whole.write(header[:-1].encode("ascii") + b',"rows":[')
+        if lines is not None:
+            lines.write(header.encode("ascii"))
+        first = True
+        for rows in _row_chunks(frame, meta):
+            if whole is not None:
+                whole.write((("" if first else ",") + ",".join(rows)).encode("ascii"))
+            if lines is not None:
+                lines.write(("\n" + "\n".join(rows)).encode("ascii"))
+            first = False
+        if whole is not None:
+            whole.write(b"]}\n")
+        if lines is not None:
+            lines.write(b"\n")
 
 
 def write_dataset_json(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta, study_oid: str = "",
@@ -118,19 +170,16 @@ def write_dataset_json(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta,
                        metadata_ref: str | None = None) -> None:
     """Write frame as Dataset-JSON 1.1 (atomically; the creation time is the caller's, fixed by default so
     reruns are identical)."""
-    doc, rows = _document(frame, meta, study_oid, created, metadata_version_oid, metadata_ref)
-    doc["rows"] = rows
-    atomic_write_text(path, json.dumps(doc, ensure_ascii=True, separators=(",", ":")) + "\n")
+    write_dataset_json_files(frame, meta, json_path=path, study_oid=study_oid, created=created,
+                             metadata_version_oid=metadata_version_oid, metadata_ref=metadata_ref)
 
 
 def write_dataset_ndjson(frame: pd.DataFrame, path: str | Path, meta: DatasetMeta, study_oid: str = "",
                          created: str = FIXED_CREATED, metadata_version_oid: str = "",
                          metadata_ref: str | None = None) -> None:
     """Write frame as Dataset-JSON 1.1 NDJSON: the metadata object on line 1, one row array per line."""
-    doc, rows = _document(frame, meta, study_oid, created, metadata_version_oid, metadata_ref)
-    lines = [json.dumps(doc, ensure_ascii=True, separators=(",", ":"))]
-    lines += [json.dumps(row, ensure_ascii=True, separators=(",", ":")) for row in rows]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_dataset_json_files(frame, meta, ndjson_path=path, study_oid=study_oid, created=created,
+                             metadata_version_oid=metadata_version_oid, metadata_ref=metadata_ref)
 
 
 def read_dataset_json(path: str | Path) -> tuple[pd.DataFrame, DatasetMeta]:

@@ -13,13 +13,17 @@ where clause, label, data type and method. The ADaM define carries Analysis Resu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cdisc_als import __version__
+from cdisc_als.datasets_io import Column as FileColumn
+from cdisc_als.datasets_io import DatasetFile
 from cdisc_als.export.columns import (
     Column,
     dataset_columns,
@@ -79,6 +83,7 @@ class _Builder:
         self.where_clauses: dict[str, dict] = {}
         self.codelists: set[str] = set()
         self.missing: list[str] = []
+        self._rows_by_code: dict[str, dict[str, np.ndarray]] = {}
 
     def method(self, oid: str, name: str, text: str, where: str) -> str:
         if not text:
@@ -101,7 +106,9 @@ class _Builder:
                                              "text": " and ".join(f"{var} = {value}" for var, value in conditions)})
         return oid
 
-    def dataset(self, path: Path) -> dict | None:
+    def dataset(self, path: Path, file: DatasetFile | None = None) -> dict | None:
+        """The define entry of one XPT file (read here unless the caller has read it), None when the metadata
+        do not describe it in this standard."""
         name = path.stem.upper()
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
         if meta_name not in self.metadata.datasets:
@@ -109,12 +116,14 @@ class _Builder:
         dmeta = self.metadata.dataset(meta_name)
         if (self.standard is ADAM) != dmeta.standard.startswith("ADaM"):
             return None
-        frame, info = read_xpt(path)
-        known = [c for c in info.column_names if c in dmeta.variable_names]
+        file = file if file is not None else read_xpt(path)
+        frame = file.frame
+        known = [c.name for c in file.columns if c.name in dmeta.variable_names]
         labels = {c: dmeta.variable(c).label for c in known}
-        columns = [c for c in dataset_columns(name, frame, info, dmeta.keys, labels) if c.name in known]
+        columns = [c for c in dataset_columns(name, frame, file.columns, dmeta.keys, labels) if c.name in known]
+        self._rows_by_code = {}
         variables = [self._variable(name, meta_name, column, frame) for column in columns]
-        return {"name": name, "label": info.file_label or dmeta.label, "class_name": dmeta.class_ or "FINDINGS",
+        return {"name": name, "label": file.label or dmeta.label, "class_name": dmeta.class_ or "FINDINGS",
                 "structure": dmeta.structure, "key_variables": " ".join(k for k in dmeta.keys if k in known),
                 "file": path.name, "domain": _domain(name), "repeating": "No" if name in ("DM", "ADSL") else "Yes",
                 "reference": "Yes" if dmeta.class_ == "TRIAL DESIGN" else "No", "variables": variables,
@@ -149,10 +158,11 @@ class _Builder:
             return None
         parameters = self.metadata.parameters.resolve(name, self.study) if self.standard is ADAM else {}
         refs = []
-        for code in sorted({t for t in frame[test_var].dropna().astype(str) if t}):
-            rows = frame[frame[test_var] == code]
+        for code, positions in self._codes(frame, test_var).items():
+            rows = frame.iloc[positions]
             label = parameters[code].param if code in parameters else _first(rows, label_var) or code
-            sub = dataset_columns(name, rows[[column.name]], _SubsetInfo(column, rows), (), {column.name: label})[0]
+            sub = dataset_columns(name, rows[[column.name]], [_subset_variable(column, rows)], (),
+                                  {column.name: label})[0]
             vl_oid = f"{column.oid}.{code}"
             method = None
             if self.standard is ADAM:
@@ -173,6 +183,14 @@ class _Builder:
         self.value_lists.append({"oid": oid, "dataset": name, "variable": column.name, "refs": refs})
         return oid
 
+    def _codes(self, frame: pd.DataFrame, test_var: str) -> dict[str, np.ndarray]:
+        """Row positions of each non-blank test code, in code order; grouped once per dataset."""
+        if test_var not in self._rows_by_code:
+            codes = frame[test_var].fillna("").astype(str)
+            groups = codes.groupby(codes.to_numpy(), sort=True).indices
+            self._rows_by_code[test_var] = {code: rows for code, rows in groups.items() if code}
+        return self._rows_by_code[test_var]
+
     def methods_of_dataset(self, name: str) -> set[str]:
         return {oid.split(".", 2)[2] for oid in self.methods if oid.startswith(f"MT.{name}.")}
 
@@ -182,23 +200,19 @@ class _Builder:
         return "Collected" if origin == "Predecessor" else origin
 
 
-class _SubsetInfo:
-    """The pyreadstat metadata of one column, for the rows of one test code (value-level data types)."""
-
-    def __init__(self, column: Column, rows: pd.DataFrame):
-        self.column_names = [column.name]
-        self.column_labels = [column.label]
-        self.original_variable_types = {column.name: (column.display_format or "").rstrip(".") or None}
-        self.readstat_variable_types = {column.name: "double" if column.sas_type == "Num" else "string"}
-        longest = rows[column.name].astype(str).str.len().max() if column.sas_type == "Char" and len(rows) else 1
-        self.variable_storage_width = {column.name: int(longest or 1)}
+def _subset_variable(column: Column, rows: pd.DataFrame) -> FileColumn:
+    """The variable of one column restricted to the rows of one test code (value-level data types): a
+    character variable's length is its longest value there."""
+    length = 1
+    if column.sas_type == "Char" and len(rows):
+        length = max(1, *(len(str(v)) for v in pd.unique(rows[column.name])))
+    return FileColumn(column.name, column.label, column.sas_type, length, column.display_format or "")
 
 
 def _first(rows: pd.DataFrame, column: str) -> str:
     if column not in rows.columns:
         return ""
-    values = [v for v in rows[column].astype(str) if v]
-    return values[0] if values else ""
+    return next((v for v in rows[column].astype(str) if v), "")
 
 
 def _source_text(rows: pd.DataFrame, test_var: str, code: str) -> str:
@@ -216,10 +230,21 @@ def _domain(name: str) -> str | None:
 
 
 def build_context(folder: Path, study: Study, metadata: Metadata, standard: StandardInfo,
-                  derivations: Derivations | None = None, analysis_results: dict | None = None) -> dict:
-    """Everything the define.xml and define.html templates print."""
+                  derivations: Derivations | None = None, analysis_results: dict | None = None,
+                  each_file: Callable[[Path, DatasetFile], None] | None = None) -> dict:
+    """Everything the define.xml and define.html templates print. The XPT files are read one at a time;
+    `each_file(path, file)` is then called on every one of them (e.g. to write it as Dataset-JSON), so a
+    file is read once and released before the next."""
     builder = _Builder(study, metadata, derivations or load_derivations(metadata.source), standard)
-    datasets = [d for d in (builder.dataset(p) for p in sorted(folder.glob("*.xpt"))) if d is not None]
+    datasets = []
+    for path in sorted(folder.glob("*.xpt")):
+        file = read_xpt(path)
+        entry = builder.dataset(path, file)
+        if entry is not None:
+            datasets.append(entry)
+        if each_file is not None:
+            each_file(path, file)
+        del file
     displays, leaves = [], []
     if analysis_results is not None:
         from cdisc_als.export.define_arm import analysis_displays
@@ -247,10 +272,13 @@ def _environment(templates: Path) -> Environment:
 
 
 def write_define(folder: str | Path, study: Study, metadata: Metadata, standard: StandardInfo,
-                 templates: Path = TEMPLATES_DIR, analysis_results: dict | None = None) -> tuple[Path, Path]:
-    """Write define.xml, its stylesheet and define.html into the folder of the XPT files they describe."""
+                 templates: Path = TEMPLATES_DIR, analysis_results: dict | None = None,
+                 each_file: Callable[[Path, DatasetFile], None] | None = None) -> tuple[Path, Path]:
+    """Write define.xml, its stylesheet and define.html into the folder of the XPT files they describe
+    (`each_file`: see build_context)."""
     folder = Path(folder)
-    context = build_context(folder, study, metadata, standard, analysis_results=analysis_results)
+    context = build_context(folder, study, metadata, standard, analysis_results=analysis_results,
+                            each_file=each_file)
     env = _environment(templates)
     xml_path, html_path = folder / "define.xml", folder / "define.html"
     atomic_write_text(xml_path, env.get_template("define.xml.j2").render(**context))

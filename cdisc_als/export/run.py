@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cdisc_als.datasets_io import DatasetFile
 from cdisc_als.export.columns import dataset_columns, metadata_version_oid, read_xpt, study_oid
-from cdisc_als.export.datasetjson import ColumnMeta, DatasetMeta, write_dataset_json, write_dataset_ndjson
+from cdisc_als.export.datasetjson import ColumnMeta, DatasetMeta, write_dataset_json_files
 from cdisc_als.export.define import ADAM, SDTM, StandardInfo, creation_datetime, write_define
 from cdisc_als.export.define_arm import load_analysis_results
 from cdisc_als.export.schema import validate_define
@@ -19,29 +20,34 @@ def export_dataset_json(folder: Path, out: Path, study: Study, metadata: Metadat
                         standard: StandardInfo = SDTM) -> list[Path]:
     """Every XPT of folder as <name>.json and <name>.ndjson (Dataset-JSON 1.1) in out: labels and keys from the
     metadata, OIDs and data types as in define.xml (export/columns.py)."""
-    written = []
-    created = creation_datetime()
+    writer = _DatasetJsonWriter(out, study, metadata, standard)
     for path in sorted(folder.glob("*.xpt")):
-        frame, info = read_xpt(path)
+        writer(path, read_xpt(path))
+    return writer.written
+
+
+class _DatasetJsonWriter:
+    """Writes one read XPT file as <name>.json and <name>.ndjson (both from one encoding of the rows)."""
+
+    def __init__(self, out: Path, study: Study, metadata: Metadata, standard: StandardInfo):
+        self.out, self.metadata = out, metadata
+        self.options = {"study_oid": study_oid(study.study_id), "created": creation_datetime(),
+                        "metadata_version_oid": metadata_version_oid(study.study_id, standard.name),
+                        "metadata_ref": "../define.xml"}
+        self.written: list[Path] = []
+
+    def __call__(self, path: Path, file: DatasetFile) -> None:
         name = path.stem.upper()
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        dmeta = metadata.dataset(meta_name) if meta_name in metadata.datasets else None
+        dmeta = self.metadata.dataset(meta_name) if meta_name in self.metadata.datasets else None
         keys = dmeta.keys if dmeta else ()
         labels = {v.name: v.label for v in dmeta.variables} if dmeta else {}
-        for col, kind in info.readstat_variable_types.items():
-            if kind != "double":
-                frame[col] = frame[col].fillna("")
         columns = [ColumnMeta(c.name, c.label, c.json_type, c.length, c.display_format, c.key_sequence, c.json_target,
-                              c.oid) for c in dataset_columns(name, frame, info, keys, labels)]
-        meta = DatasetMeta(name, info.file_label or (dmeta.label if dmeta else ""), columns)
-        options = {"study_oid": study_oid(study.study_id), "created": created,
-                   "metadata_version_oid": metadata_version_oid(study.study_id, standard.name),
-                   "metadata_ref": "../define.xml"}
-        for suffix, writer in ((".json", write_dataset_json), (".ndjson", write_dataset_ndjson)):
-            target = safe_child(out, f"{path.stem.lower()}{suffix}")
-            writer(frame, target, meta, **options)
-            written.append(target)
-    return written
+                              c.oid) for c in dataset_columns(name, file.frame, file.columns, keys, labels)]
+        meta = DatasetMeta(name, file.label or (dmeta.label if dmeta else ""), columns)
+        targets = [safe_child(self.out, f"{path.stem.lower()}{suffix}") for suffix in (".json", ".ndjson")]
+        write_dataset_json_files(file.frame, meta, *targets, **self.options)
+        self.written += targets
 
 
 def export_folder(folder: str | Path, study: Study, metadata: Metadata, json: bool = True) -> dict[str, object]:
@@ -51,9 +57,10 @@ def export_folder(folder: str | Path, study: Study, metadata: Metadata, json: bo
     names = {p.stem.upper() for p in folder.glob("*.xpt")}
     standard = ADAM if names and all(n.startswith("AD") for n in names) else SDTM
     arm = load_analysis_results(metadata.source) if standard is ADAM else None
-    define_xml, define_html = write_define(folder, study, metadata, standard, analysis_results=arm)
+    writer = _DatasetJsonWriter(folder / "json", study, metadata, standard) if json else None
+    define_xml, define_html = write_define(folder, study, metadata, standard, analysis_results=arm, each_file=writer)
     validate_define(define_xml)
     out = {"define": define_xml, "html": define_html, "standard": standard.name}
-    if json:
-        out["json"] = export_dataset_json(folder, folder / "json", study, metadata, standard)
+    if writer is not None:
+        out["json"] = writer.written
     return out

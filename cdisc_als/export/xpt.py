@@ -83,12 +83,18 @@ def ibm_from_ieee(values: np.ndarray) -> np.ndarray:
 
 def ieee_from_ibm(raw: np.ndarray) -> np.ndarray:
     """(n, 8) uint8 IBM doubles -> float64 (missing values -> NaN). For tests and readers."""
-    words = raw.copy().view(">u8").reshape(-1).astype(np.uint64)
+    return ieee_from_ibm_words(raw.copy().view(">u8").reshape(-1).astype(np.uint64))
+
+
+def ieee_from_ibm_words(words: np.ndarray) -> np.ndarray:
+    """IBM 370 doubles as unsigned 64-bit integers (already in native byte order) -> float64; missing values
+    ('.', '._' and '.A' to '.Z': first byte 0x2E, 0x5F or a capital letter, zero fraction) -> NaN."""
+    words = np.asarray(words, dtype=np.uint64)
     first = (words >> np.uint64(56)).astype(np.int64)
     mantissa = (words & np.uint64((1 << 56) - 1)).astype(np.float64)
     exponent = (first & 0x7F) - 64
-    sign = np.where(first & 0x80, -1.0, 1.0)
-    value = sign * mantissa / 2.0 ** 56 * 16.0 ** exponent
+    value = mantissa / 2.0 ** 56 * np.exp2(4.0 * exponent)
+    value = np.where(first & 0x80, -value, value)
     missing = (mantissa == 0) & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
     return np.where(missing, np.nan, value)
 

@@ -51,13 +51,10 @@ def _read_folder(folder: Path | None, labels: dict[str, str]) -> dict[str, pd.Da
     if folder is None or not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.xpt")):
-        frame, info = read_xpt(path)
+        file = read_xpt(path)
         name = path.stem.upper()
-        for column, kind in info.readstat_variable_types.items():
-            if kind != "double":
-                frame[column] = frame[column].fillna("").astype(str)
-        out[name] = frame
-        labels[name] = info.file_label or ""
+        out[name] = file.frame
+        labels[name] = file.label
     return out
 
 

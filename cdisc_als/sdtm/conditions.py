@@ -10,9 +10,13 @@ Values are compared as text after trimming; comparisons are exact (case-sensitiv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from cdisc_als.columnar import text_codes
 
 TESTS = ("equals", "not_equals", "in", "not_in", "blank", "not_blank", "starts_with")
 
@@ -42,34 +46,48 @@ def check_condition(cond: Any, where: str) -> None:
         raise ConditionError(f"{where}: '{tests[0]}' needs a list")
 
 
-def evaluate(cond: dict[str, Any], frame: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the rows of frame where cond holds."""
-    if "all" in cond:
-        mask = pd.Series(True, index=frame.index)
-        for sub in cond["all"]:
-            mask &= evaluate(sub, frame)
-        return mask
-    if "any" in cond:
-        mask = pd.Series(False, index=frame.index)
-        for sub in cond["any"]:
-            mask |= evaluate(sub, frame)
-        return mask
+ColumnTexts = Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+def column_texts(frame: pd.DataFrame) -> ColumnTexts:
+    """The texts conditions compare for the columns of frame: each value as text, trimmed, missing as ''
+    (codes and distinct texts, computed once per distinct value)."""
+    def texts(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in frame.columns:
+            raise KeyError(f"condition column {column!r} is not in the source table")
+        return text_codes(frame[column], lambda v: str(v).strip())
+
+    return texts
+
+
+def evaluate(cond: dict[str, Any], frame: pd.DataFrame, texts: ColumnTexts | None = None) -> pd.Series:
+    """Boolean mask of the rows of frame where cond holds. `texts` gives a column's (codes, distinct texts)
+    when the caller keeps them (default: column_texts(frame))."""
+    return pd.Series(condition_mask(cond, texts or column_texts(frame)), index=frame.index)
+
+
+def condition_mask(cond: dict[str, Any], texts: ColumnTexts) -> np.ndarray:
+    """The boolean mask of cond over the records whose column texts `texts` gives; each test runs on the
+    distinct texts of its column."""
+    if "all" in cond or "any" in cond:
+        parts = [condition_mask(sub, texts) for sub in cond["all" if "all" in cond else "any"]]
+        return np.logical_and.reduce(parts) if "all" in cond else np.logical_or.reduce(parts)
     if "not" in cond:
-        return ~evaluate(cond["not"], frame)
-    column = cond["column"]
-    if column not in frame.columns:
-        raise KeyError(f"condition column {column!r} is not in the source table")
-    values = frame[column].fillna("").astype(str).str.strip()
+        return ~condition_mask(cond["not"], texts)
+    codes, distinct = texts(cond["column"])
+    values = pd.Series(distinct, dtype=object)
     if "equals" in cond:
-        return values == str(cond["equals"])
-    if "not_equals" in cond:
-        return values != str(cond["not_equals"])
-    if "in" in cond:
-        return values.isin([str(v) for v in cond["in"]])
-    if "not_in" in cond:
-        return ~values.isin([str(v) for v in cond["not_in"]])
-    if "starts_with" in cond:
-        return values.str.startswith(str(cond["starts_with"]))
-    if "blank" in cond:
-        return (values == "") == bool(cond["blank"])
-    return (values != "") == bool(cond["not_blank"])
+        hit = values == str(cond["equals"])
+    elif "not_equals" in cond:
+        hit = values != str(cond["not_equals"])
+    elif "in" in cond:
+        hit = values.isin([str(v) for v in cond["in"]])
+    elif "not_in" in cond:
+        hit = ~values.isin([str(v) for v in cond["not_in"]])
+    elif "starts_with" in cond:
+        hit = values.str.startswith(str(cond["starts_with"]))
+    elif "blank" in cond:
+        hit = (values == "") == bool(cond["blank"])
+    else:
+        hit = (values != "") == bool(cond["not_blank"])
+    return hit.to_numpy(dtype=bool)[codes]

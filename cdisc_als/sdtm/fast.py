@@ -14,7 +14,10 @@ def on_unique(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.S
     if len(uniques) == 0:
         return func(series)
     result = func(pd.Series(uniques)).to_numpy()
-    missing = np.array([np.nan], dtype=result.dtype if result.dtype != object else object)
+    if result.dtype.kind in "Mm":                   # dates and durations: missing is NaT
+        missing = np.array(["NaT"], dtype=result.dtype)
+    else:
+        missing = np.array([np.nan], dtype=result.dtype if result.dtype != object else object)
     out = np.concatenate([result, missing])[codes]
     return pd.Series(out, index=series.index)
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import map_distinct
 from cdisc_als.export.xpt import XptVariable, distinct_text, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
 from cdisc_als.metadata import Metadata, load_metadata
-from cdisc_als.raw.pipeline import read_and_check_raw
-from cdisc_als.raw.spec import load_raw_spec
+from cdisc_als.raw.pipeline import RawData, read_and_check_raw
+from cdisc_als.raw.spec import RawSpec, load_raw_spec
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.derive import derive_participation_end
 from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
@@ -43,23 +44,33 @@ class SdtmResult:
 
 
 def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: str | None = None) -> pd.DataFrame:
-    """Columns in metadata order, Req/Exp variables added when absent, metadata types applied."""
+    """Columns in metadata order, Req/Exp variables added when absent, metadata types applied (numbers as
+    float64, text as str with '' for missing); built in one step, so the frame is copied once."""
     meta = metadata.dataset(meta_name or dataset)
-    columns = []
-    out = pd.DataFrame(index=frame.index)
+    columns: dict[str, np.ndarray] = {}
+    n = len(frame)
     for var in meta.variables:
         if var.name in frame.columns:
             values = frame[var.name]
         elif var.core in ("Req", "Exp"):
-            values = pd.Series(np.nan if var.type == "Num" else "", index=frame.index)
+            columns[var.name] = np.full(n, np.nan) if var.type == "Num" else np.full(n, "", dtype=object)
+            continue
         else:
             continue
         if var.type == "Num":
-            out[var.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+            columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        elif values.dtype == object:
+            columns[var.name] = map_distinct(values, _text)
         else:
-            out[var.name] = values.fillna("").astype(str)
-        columns.append(var.name)
-    return out[columns].reset_index(drop=True)
+            columns[var.name] = values.fillna("").astype(str).to_numpy(dtype=object)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
+
+
+def _text(value: object) -> str:
+    """A text cell as finalize writes it (fillna('').astype(str)): missing -> '', anything else str()."""
+    if isinstance(value, str):
+        return value
+    return "" if pd.isna(value) else str(value)
 
 
 def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> list[XptVariable]:
@@ -76,18 +87,25 @@ def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> li
     return out
 
 
+def raw_spec_of(mappings: str | Path | None = None) -> RawSpec:
+    """The raw data model a mappings folder maps from (<mappings>/raw/tables.yaml)."""
+    return load_raw_spec(mappings_dir(mappings) / "raw" / "tables.yaml")
+
+
 def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
-             progress=None) -> SdtmResult:
-    """Map a raw folder to SDTM with the specs of mappings/sdtm; write the outputs when out_dir is given."""
+             progress=None, raw: RawData | None = None) -> SdtmResult:
+    """Map a raw folder to SDTM with the specs of mappings/sdtm; write the outputs when out_dir is given.
+    `raw`: the folder already read and checked with raw_spec_of(mappings) (so it is read once)."""
     say = progress or (lambda _m: None)
     base = mappings_dir(mappings)
     # a study's mappings folder may bring its own metadata and codelists, or use the project's
     metadata = load_metadata(base if (base / "metadata").is_dir() and (base / "codelists.yaml").is_file()
                              else mappings_dir(), study)
-    raw_spec = load_raw_spec(base / "raw" / "tables.yaml")
+    raw_spec = raw.spec if raw is not None else raw_spec_of(mappings)
     specs = load_domain_specs(base / "sdtm", metadata, set(raw_spec.tables))
-    say("reading and checking raw tables")
-    raw = read_and_check_raw(raw_dir, study, raw_spec)
+    if raw is None:
+        say("reading and checking raw tables")
+        raw = read_and_check_raw(raw_dir, study, raw_spec)
     findings = Findings(list(raw.findings))
     rejected = raw.rejected_rows()
     tables = raw.usable()

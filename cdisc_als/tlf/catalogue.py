@@ -16,7 +16,7 @@ import yaml
 
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.conditions import ConditionError
-from cdisc_als.tlf.filters import condition_columns, number_text, to_condition
+from cdisc_als.tlf.filters import condition_columns, distinct_number_texts, to_condition
 from cdisc_als.tlf.rows import COMMON_ROW_KEYS, load_row_types
 
 TOP_KEYS = {"outputs", "defaults", "data_cutoff", "program"}
@@ -242,7 +242,7 @@ def check_against_data(catalogue: Catalogue, data) -> None:
                          for v in _row_variables(output, row) if v not in row_columns]
             if row["type"] == "categorical" and isinstance(row.get("levels"), list) and row["variable"] in row_columns:
                 frame = data.frame(row.get("dataset", output["dataset"]), [row["variable"]])
-                present = {number_text(v) for v in frame[row["variable"]]}
+                present = distinct_number_texts(frame[row["variable"]])
                 absent = [v for v, _ in levels_of(data, output["dataset"], frame, row) if v not in present]
                 warnings += [f"{_where(output, row)}: level {v!r} of {row['variable']} is not in the data (its counts are 0)"
                              for v in absent]
@@ -250,7 +250,7 @@ def check_against_data(catalogue: Catalogue, data) -> None:
             subjects = data.frame(output["dataset"], [output["treatment"]])
             arms, arm_problems = data.arms(subjects, output["treatment"], output["arms"], where)
             problems += arm_problems
-            present = {number_text(v) for v in subjects[output["treatment"]]}
+            present = distinct_number_texts(subjects[output["treatment"]])
             warnings += [f"{where}: arm {a.armcd} ({a.arm}) has no data (its columns are 0)" for a in arms
                          if a.arm not in present]
     catalogue.warnings = warnings

@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import factorized
 from cdisc_als.findings import Finding
+from cdisc_als.sdtm.conditions import condition_mask
 from cdisc_als.study import Arm, Study
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import distinct_number_texts, number_text, number_texts, value_texts
 
 SUBJECT = "USUBJID"
 
@@ -46,6 +48,7 @@ class StudyData:
     study: Study | None = None
     metadata: Any = None            # cdisc_als.metadata.Metadata or None
     findings: list[Finding] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False)   # per (kind, dataset, column): see _cached
 
     def __post_init__(self) -> None:
         self.adam = {name.upper(): frame for name, frame in self.adam.items()}
@@ -62,15 +65,79 @@ class StudyData:
 
     def frame(self, dataset: str, variables=()) -> pd.DataFrame:
         """The dataset with any of `variables` it lacks merged from ADSL by USUBJID."""
-        frame = self.adam[dataset.upper()]
-        missing = [v for v in dict.fromkeys(variables) if v and v not in frame.columns]
-        if missing and self.has("ADSL") and dataset.upper() != "ADSL" and SUBJECT in frame.columns:
+        base = self.adam[dataset.upper()]
+        return self._with_adsl(dataset.upper(), base, variables, np.arange(len(base)))
+
+    def select(self, dataset: str, cond: dict[str, Any] | None, subjects: pd.DataFrame | None = None,
+               variables=()) -> pd.DataFrame:
+        """frame(dataset, variables) restricted to the USUBJIDs of `subjects` (when given) and to the records
+        where `cond` holds (condition variables the dataset lacks taken from ADSL by USUBJID), in one pass:
+        the condition is tested on each column's distinct values (kept for the next call) and the records
+        are copied once."""
+        name = dataset.upper()
+        base = self.adam[name]
+        mask = np.ones(len(base), dtype=bool)
+        if subjects is not None:
+            codes, distinct = self._cached("codes", name, SUBJECT, lambda: factorized(base[SUBJECT]))
+            wanted = subjects[SUBJECT]
+            hit = np.append(pd.Series(distinct, dtype=object).isin(wanted).to_numpy(dtype=bool),
+                            bool(pd.Series([np.nan]).isin(wanted).iloc[0]))
+            mask &= hit[codes]
+        if cond:
+            mask &= condition_mask(cond, lambda column: self.texts(name, column))
+        return self._with_adsl(name, base[mask], variables, np.flatnonzero(mask))
+
+    def texts(self, dataset: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct texts) of a column of the dataset as catalogue filters compare it, for every
+        record of the dataset; a column the dataset lacks comes from ADSL by USUBJID (missing text for a
+        subject ADSL does not hold)."""
+        name = dataset.upper()
+        base = self.adam[name]
+        if column in base.columns:
+            return self._cached("texts", name, column, lambda: value_texts(base[column]))
+        if self._takes_from_adsl(name, base) and column in self.adam["ADSL"].columns:
+            def from_adsl() -> tuple[np.ndarray, np.ndarray]:
+                codes, texts = self.texts("ADSL", column)
+                rows = self._subject_rows(name)
+                return np.where(rows < 0, len(texts), codes[rows]), np.append(texts, "")
+            return self._cached("texts", name, column, from_adsl)
+        raise KeyError(f"filter variable {column!r} is not in the data")
+
+    def _takes_from_adsl(self, name: str, frame: pd.DataFrame) -> bool:
+        return self.has("ADSL") and name != "ADSL" and SUBJECT in frame.columns
+
+    def _subject_rows(self, dataset: str) -> np.ndarray:
+        """For each record of the dataset, the row of its subject in ADSL (its first row), -1 when none."""
+        def rows() -> np.ndarray:
             adsl = self.adam["ADSL"]
-            take = [v for v in missing if v in adsl.columns]
-            if take:
-                frame = frame.merge(adsl[[SUBJECT, *take]].drop_duplicates(SUBJECT), on=SUBJECT, how="left",
-                                    validate="many_to_one")
-        return frame
+            first = np.flatnonzero(~adsl[SUBJECT].duplicated(keep="first").to_numpy())
+            where = pd.Index(adsl[SUBJECT].to_numpy()[first]).get_indexer(self.adam[dataset][SUBJECT].to_numpy())
+            return np.where(where < 0, -1, first[np.maximum(where, 0)]) if len(first) else np.full(len(where), -1)
+        return self._cached("subject_rows", dataset, SUBJECT, rows)
+
+    def _cached(self, kind: str, dataset: str, column: str, compute):
+        key = (kind, dataset, column)
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _with_adsl(self, name: str, frame: pd.DataFrame, variables, positions: np.ndarray) -> pd.DataFrame:
+        """frame (the records of dataset `name` at `positions`) with any of `variables` it lacks merged from
+        ADSL by USUBJID, as merge(how='left', validate='many_to_one') on ADSL's first record per subject
+        gives them (index: the positions), without copying the frame's own columns again."""
+        missing = [v for v in dict.fromkeys(variables) if v and v not in frame.columns]
+        if not (missing and self._takes_from_adsl(name, frame)):
+            return frame
+        adsl = self.adam["ADSL"]
+        take = [v for v in missing if v in adsl.columns]
+        if not take:
+            return frame
+        joined = adsl[[SUBJECT, *take]].drop_duplicates(SUBJECT).set_index(SUBJECT).reindex(frame[SUBJECT].to_numpy())
+        out = frame.copy(deep=False)
+        for column in take:
+            out[column] = joined[column].to_numpy()
+        out.index = pd.RangeIndex(len(out)) if len(positions) == len(self.adam[name]) else pd.Index(positions)
+        return out
 
     # ----- labels and decodes
     def label(self, dataset: str, variable: str) -> str:
@@ -110,14 +177,14 @@ class StudyData:
     def ordered_levels(self, frame: pd.DataFrame, dataset: str, variable: str) -> list[str]:
         """Distinct non-blank values, ordered by the numeric companion, else the codelist, else as text."""
         values = frame[variable]
-        present = values[values.map(number_text).str.strip() != ""]
+        present = values[number_texts(values).str.strip() != ""]
         companion = numeric_companion(variable)
         if companion in frame.columns and frame[companion].notna().any():
             order = (frame.loc[present.index, [variable, companion]].dropna().drop_duplicates(variable)
                      .sort_values([companion, variable]))
             ordered = [number_text(v) for v in order[variable]]
-            return ordered + sorted({number_text(v) for v in present} - set(ordered))
-        texts = sorted({number_text(v) for v in present}, key=_natural)
+            return ordered + sorted(distinct_number_texts(present) - set(ordered))
+        texts = sorted(distinct_number_texts(present), key=_natural)
         codelist = self.codelist(dataset, variable)
         if codelist is not None:
             rank = {v: k for k, v in enumerate(codelist.values)}
@@ -130,7 +197,7 @@ class StudyData:
         """Columns of an output and the problems found (unknown arm codes). `codes` restricts the arms by
         code (a list), or to the arms whose study-spec flag `treated` is true (`treated`) or false
         (`untreated`), so a catalogue survives a renaming of the arm codes."""
-        values = {number_text(v) for v in subjects[treatment]} - {""} if treatment in subjects else set()
+        values = distinct_number_texts(subjects[treatment]) - {""} if treatment in subjects else set()
         spec_arms = list(self.study.arms) if self.study is not None else []
         if spec_arms and values <= {a.arm for a in spec_arms}:
             arms = spec_arms
@@ -167,12 +234,12 @@ class StudyData:
                     columns={source: treatment, numeric_companion(source): companion})
                 frame = pd.concat([frame[[treatment]], pairs], ignore_index=True)
         labels = self.ordered_levels(frame, "ADSL", treatment) if treatment in frame else []
-        labels = [lab for lab in labels if lab in {number_text(v) for v in subjects[treatment]}]
+        labels = [lab for lab in labels if lab in distinct_number_texts(subjects[treatment])]
         arms = []
         for k, label in enumerate(labels, start=1):
             code = k
             if companion in frame:
-                codes = frame.loc[frame[treatment].map(number_text) == label, companion].dropna()
+                codes = frame.loc[number_texts(frame[treatment]) == label, companion].dropna()
                 code = codes.iloc[0] if len(codes) else k
             # an arm of the data, not of a study spec: its code is the data's (0 for a placebo is common),
             # outside the 1-99 a study spec allows, so it is not validated as one

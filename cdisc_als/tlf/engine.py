@@ -16,7 +16,7 @@ from cdisc_als.findings import Finding
 from cdisc_als.study import Arm
 from cdisc_als.tlf.ard import COLUMNS, TOTAL, ArdBuilder, duplicate_keys
 from cdisc_als.tlf.context import SUBJECT, StudyData, adsl_treatment
-from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, to_condition
+from cdisc_als.tlf.filters import apply_filter, condition_columns, number_texts, to_condition
 from cdisc_als.tlf.rows import PLACEHOLDER, RowContext, load_row_types
 
 POPULATION_ROW = "POPULATION"
@@ -35,8 +35,7 @@ def population_subjects(output: dict[str, Any], data: StudyData, extra: list[str
         if source in subjects and source != treatment:
             subjects = subjects.assign(**{treatment: subjects[source]})
         return subjects
-    frame = data.frame(output["dataset"], [*needed, treatment, *extra])
-    return apply_filter(frame, cond).drop_duplicates(SUBJECT)
+    return data.select(output["dataset"], cond, None, [*needed, treatment, *extra]).drop_duplicates(SUBJECT)
 
 
 def output_arms(output: dict[str, Any], data: StudyData, subjects: pd.DataFrame) -> list[Arm]:
@@ -59,10 +58,32 @@ def _resolve_label(label: str, records: pd.DataFrame, data: StudyData, dataset: 
     def value(name: str) -> str:
         if name not in records:
             return name
-        texts = [data.decode(dataset, name, v) for v in dict.fromkeys(records[name].map(number_text)) if v]
+        texts = [data.decode(dataset, name, v) for v in dict.fromkeys(number_texts(records[name])) if v]
         return "/".join(texts)
 
     return PLACEHOLDER.sub(lambda m: value(m.group(1)), label)
+
+
+def _row_records(data: StudyData, dataset: str, cond: dict[str, Any] | None, subjects: pd.DataFrame,
+                 treatment: str, needed: list[str]) -> pd.DataFrame:
+    """A row's records: the dataset's records of the population's subjects where the row's condition holds,
+    with the variables it lacks from ADSL; the subjects' treatment replaces the records' own when the
+    dataset is ADSL or lacks it (also in ADSL)."""
+    upper = dataset.upper()
+    if SUBJECT not in data.adam[upper].columns or SUBJECT not in subjects:
+        return data.select(dataset, cond, None, needed)
+    from_subjects = upper == "ADSL" or treatment not in data.columns(dataset)
+    if from_subjects and treatment in condition_columns(cond):     # the condition reads the subjects' treatment
+        frame = data.frame(dataset, needed)
+        frame = frame[frame[SUBJECT].isin(subjects[SUBJECT])]
+        frame = frame.drop(columns=[treatment], errors="ignore").merge(subjects[[SUBJECT, treatment]], on=SUBJECT,
+                                                                       how="left")
+        return apply_filter(frame, cond)
+    records = data.select(dataset, cond, subjects, needed)
+    if from_subjects:
+        records = records.drop(columns=[treatment], errors="ignore").merge(subjects[[SUBJECT, treatment]],
+                                                                           on=SUBJECT, how="left")
+    return records
 
 
 def compute_table(output: dict[str, Any], data: StudyData, mock: bool = False) -> pd.DataFrame:
@@ -83,16 +104,7 @@ def compute_table(output: dict[str, Any], data: StudyData, mock: bool = False) -
         cond = to_condition(row.get("where"), f"output {output['id']}, row {row['id']}: where")
         needed = [treatment, *kind.variables(row), *condition_columns(cond), *subgroup_vars,
               *PLACEHOLDER.findall(str(row.get("label", "")))]
-        if mock:
-            records = _empty_frame(needed)
-        else:
-            frame = data.frame(dataset, needed)
-            if SUBJECT in frame and SUBJECT in subjects:
-                frame = frame[frame[SUBJECT].isin(subjects[SUBJECT])]
-                if treatment not in frame or dataset == "ADSL":
-                    frame = frame.drop(columns=[treatment], errors="ignore").merge(
-                        subjects[[SUBJECT, treatment]], on=SUBJECT, how="left")
-            records = apply_filter(frame, cond)
+        records = _empty_frame(needed) if mock else _row_records(data, dataset, cond, subjects, treatment, needed)
         builder = ArdBuilder(output["id"], row["id"], kind.context, treatment)
         label_vars = PLACEHOLDER.findall(str(row.get("label", "")))
         if label_vars and not mock:
@@ -103,8 +115,8 @@ def compute_table(output: dict[str, Any], data: StudyData, mock: bool = False) -
             var = row["subgroup"]
             levels = data.ordered_levels(subjects if var in subjects else records, dataset, var)
             scopes = [(var, level,
-                       records[records[var].map(number_text) == level] if var in records else records.iloc[0:0],
-                       subjects[subjects[var].map(number_text) == level] if var in subjects else subjects)
+                       records[number_texts(records[var]) == level] if var in records else records.iloc[0:0],
+                       subjects[number_texts(subjects[var]) == level] if var in subjects else subjects)
                       for level in levels]
         for var, level, part, people in scopes:
             ctx = RowContext(output, row, dataset, part, people, arms, columns, treatment, data, builder, var, level,
@@ -117,7 +129,7 @@ def compute_table(output: dict[str, Any], data: StudyData, mock: bool = False) -
             kind.compute(ctx)
         pieces.append(builder.frame())
     for column in columns:
-        part = subjects[subjects[treatment].map(number_text).isin([a.arm for a in arms] if column == TOTAL
+        part = subjects[number_texts(subjects[treatment]).isin([a.arm for a in arms] if column == TOTAL
                                                                   else [column])] if treatment in subjects else subjects
         header.add("N", int(part[SUBJECT].nunique()) if SUBJECT in part else len(part), "xx", arm=column,
                    variable=treatment)

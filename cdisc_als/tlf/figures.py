@@ -30,7 +30,7 @@ from cdisc_als.stats.tests import paired_t  # noqa: E402
 from cdisc_als.tlf.ard import ArdBuilder, decimals_fmt  # noqa: E402
 from cdisc_als.tlf.context import SUBJECT, StudyData  # noqa: E402
 from cdisc_als.tlf.engine import output_arms, population_subjects  # noqa: E402
-from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, to_condition  # noqa: E402
+from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, number_texts, to_condition  # noqa: E402
 from cdisc_als.tlf.rows.survival import curve_points, time_unit  # noqa: E402
 
 COLORS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#7f8c8d")
@@ -57,10 +57,10 @@ def _records(output: dict, data: StudyData, extra: list[str]):
     subjects = population_subjects(output, data, [v for v in extra if v])
     arms = output_arms(output, data, subjects)
     cond = to_condition(output.get("where"), f"output {output['id']}: where")
-    frame = data.frame(output["dataset"], [treatment, *extra, *condition_columns(cond)])
-    frame = frame[frame[SUBJECT].isin(subjects[SUBJECT])]
-    frame = apply_filter(frame, cond)
-    frame = frame[frame[treatment].map(number_text).isin([a.arm for a in arms])]
+    if SUBJECT not in data.frame(output["dataset"]).columns:
+        raise KeyError(SUBJECT)
+    frame = data.select(output["dataset"], cond, subjects, [treatment, *extra, *condition_columns(cond)])
+    frame = frame[number_texts(frame[treatment]).isin([a.arm for a in arms])]
     return frame, subjects, arms
 
 
@@ -85,7 +85,7 @@ def km_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple[byt
     fig, (ax, risk) = plt.subplots(2, 1, figsize=(8, 6), sharex=True,
                                    gridspec_kw={"height_ratios": [4, 0.35 * len(arms) + 0.5], "hspace": 0.22})
     for k, arm in enumerate(arms):
-        part = frame[frame[treatment].map(number_text) == arm.arm]
+        part = frame[number_texts(frame[treatment]) == arm.arm]
         t, e = part["AVAL"].to_numpy(float), (part["CNSR"] == 0).to_numpy()
         color = COLORS[k % len(COLORS)]
         ard.add("n", int(t.size), "xx", arm=arm.arm)
@@ -104,7 +104,7 @@ def km_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple[byt
             risk.text(tick, row, str(at_risk), ha="center", va="center", fontsize=8, color=color)
             ard.add("n_at_risk", at_risk, "xx", arm=arm.arm, level=number_text(float(tick)), label="Number at risk")
     if len(arms) >= 2 and len(frame):
-        res = logrank_k(frame["AVAL"], frame["CNSR"] == 0, frame[treatment].map(number_text))
+        res = logrank_k(frame["AVAL"], frame["CNSR"] == 0, number_texts(frame[treatment]))
         ard.add("pvalue", res.p, "p.xxx", warning=res.undefined)
         if output.get("pvalue", True):
             ax.text(0.02, 0.04, f"Log-rank {_p_text(res.p)}",
@@ -151,13 +151,13 @@ def forest_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple
     for variable in subgroups:
         for level, label in _subgroup_levels(data, frame, output["dataset"], variable):
             rows.append((f"{data.label(output['dataset'], variable)}: {label}", variable, level,
-                         frame[frame[variable].map(number_text) == level]))
+                         frame[number_texts(frame[variable]) == level]))
     drawn = []
     for label, variable, level, part in rows:
         keys = {"group2": variable, "group2_level": level}
         counts, groups = [], []
         for arm in arms:
-            sub = part[part[treatment].map(number_text) == arm.arm]
+            sub = part[number_texts(part[treatment]) == arm.arm]
             counts.append(len(sub))
             groups.append((sub["AVAL"].to_numpy(float), (sub["CNSR"] == 0).to_numpy()))
             ard.add("n", len(sub), "xx", arm=arm.arm, **keys)
@@ -171,10 +171,10 @@ def forest_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple
             else:
                 from cdisc_als.stats.km import cox_hazard_ratios
 
-                hr = cox_hazard_ratios(part["AVAL"], part["CNSR"] == 0, part[treatment].map(number_text),
+                hr = cox_hazard_ratios(part["AVAL"], part["CNSR"] == 0, number_texts(part[treatment]),
                                        arms[1].arm)[arms[0].arm]
                 value, low, high = hr.hr, hr.lcl, hr.ucl
-        res = logrank_k(part["AVAL"], part["CNSR"] == 0, part[treatment].map(number_text))
+        res = logrank_k(part["AVAL"], part["CNSR"] == 0, number_texts(part[treatment]))
         for name, number in (("estimate", value), ("lcl", low), ("ucl", high)):
             ard.add(name, number, "xx.xx", **keys)
         ard.add("pvalue", res.p, "p.xxx", warning=res.undefined, **keys)
@@ -235,17 +235,17 @@ def mean_over_visits(output: dict, data: StudyData, ards: dict, catalogue) -> tu
     frame = frame.dropna(subset=[x])
     treatment = output["treatment"]
     ard = ArdBuilder(output["id"], "MEANS", "continuous", treatment)
-    panels = list(dict.fromkeys(frame[panel_by].map(number_text))) if panel_by else [""]
+    panels = list(dict.fromkeys(number_texts(frame[panel_by]))) if panel_by else [""]
     ncols = min(4, len(panels))
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols if panel_by else 8, 2.8 * nrows if panel_by else 5),
                              squeeze=False)
     fits = _fit_lines(output, ards, catalogue)
     for ax, panel in zip(axes.flat, panels, strict=False):
-        part = frame[frame[panel_by].map(number_text) == panel] if panel_by else frame
+        part = frame[number_texts(frame[panel_by]) == panel] if panel_by else frame
         keys = {"group2": panel_by or "", "group2_level": panel}
         for k, arm in enumerate(arms):
-            sub = part[part[treatment].map(number_text) == arm.arm]
+            sub = part[number_texts(part[treatment]) == arm.arm]
             if output.get("test") == "paired_t":
                 sub = sub[sub.groupby(SUBJECT)[x].transform("nunique") == sub[x].nunique()]
             points = []

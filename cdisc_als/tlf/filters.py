@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_als.sdtm.conditions import ConditionError, check_condition, evaluate
+from cdisc_als.columnar import map_distinct, representatives, text_codes
+from cdisc_als.sdtm.conditions import ColumnTexts, ConditionError, check_condition, condition_mask
 
 GRAMMAR_KEYS = {"column", "all", "any", "not"}
 
@@ -27,6 +28,16 @@ def number_text(value: Any) -> str:
     if isinstance(value, float) and np.isnan(value):
         return ""
     return f"{value:g}" if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
+def number_texts(values: pd.Series) -> pd.Series:
+    """values.map(number_text), number_text called once per distinct value."""
+    return pd.Series(map_distinct(values, number_text), index=values.index, dtype=object, name=values.name)
+
+
+def distinct_number_texts(values: pd.Series) -> set[str]:
+    """{number_text(v) for v in values}, number_text called once per distinct value."""
+    return {number_text(v) for v in representatives(values)}
 
 
 def _canonical(cond: Any) -> Any:
@@ -77,15 +88,26 @@ def condition_columns(cond: dict[str, Any] | None) -> set[str]:
     return out
 
 
+def filter_texts(frame: pd.DataFrame) -> ColumnTexts:
+    """The texts a catalogue filter compares for the columns of frame: numbers through number_text (4.0 ->
+    '4'), text as is; trimmed, missing as '' (codes and distinct texts, once per distinct value)."""
+    def texts(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in frame.columns:
+            raise KeyError(f"filter variable {column!r} is not in the data")
+        return value_texts(frame[column])
+
+    return texts
+
+
+def value_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct texts) of a column as filters compare it: number_text for numbers, trimmed."""
+    if values.dtype.kind in "fiu":
+        return text_codes(values, lambda v: number_text(v).strip())
+    return text_codes(values, lambda v: str(v).strip())
+
+
 def apply_filter(frame: pd.DataFrame, cond: dict[str, Any] | None) -> pd.DataFrame:
     """Rows of frame where the condition holds (numeric columns compared through number_text)."""
     if not cond:
         return frame
-    columns = condition_columns(cond)
-    view = pd.DataFrame(index=frame.index)
-    for column in columns:
-        if column not in frame.columns:
-            raise KeyError(f"filter variable {column!r} is not in the data")
-        values = frame[column]
-        view[column] = values.map(number_text) if values.dtype.kind in "fiu" else values
-    return frame[evaluate(cond, view).to_numpy()]
+    return frame[condition_mask(cond, filter_texts(frame))]

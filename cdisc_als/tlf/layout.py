@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_als.tlf.ard import NOT_ESTIMABLE, TOTAL
-from cdisc_als.tlf.filters import condition_columns, number_text, to_condition
+from cdisc_als.tlf.filters import condition_columns, number_texts, to_condition
 from cdisc_als.tlf.rows import LayoutContext, LayoutLine, load_row_types
 
 
@@ -157,4 +157,4 @@ def _listing_text(values: pd.Series, name: str, fmt: str) -> pd.Series:
     is_date = values.dtype.kind in "fi" and ((fmt or "").upper().startswith(("DATE", "YYMMDD", "E8601DA")) or name.endswith("DT"))
     if is_date:
         return values.map(lambda v: "" if pd.isna(v) else (EPOCH + pd.Timedelta(days=float(v))).strftime("%Y-%m-%d"))
-    return values.map(number_text).str.strip()
+    return number_texts(values).str.strip()

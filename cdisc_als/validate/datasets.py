@@ -42,6 +42,18 @@ class LoadedDataset:
     formats: dict[str, str] = field(default_factory=dict)
 
     _distinct: dict = field(default_factory=dict, repr=False)
+    _records: int | None = field(default=None, repr=False)
+
+    @property
+    def records(self) -> int:
+        """The number of records (kept when the frame is released)."""
+        return len(self.frame) if self._records is None else self._records
+
+    def release(self) -> None:
+        """Drop the records and everything computed from them, keeping name, file, labels and the count."""
+        self._records = self.records
+        self.frame = self.frame.iloc[0:0]
+        self._distinct.clear()
 
     @classmethod
     def from_file(cls, ds: DatasetFile) -> LoadedDataset:
@@ -57,6 +69,51 @@ class LoadedDataset:
             values = pd.Series(["" if not isinstance(u, str) else u for u in uniques] + [""], dtype=object)
             self._distinct[column] = (np.where(codes < 0, len(values) - 1, codes), values)
         return self._distinct[column]
+
+    def codes(self, column: str) -> np.ndarray:
+        """Integer codes of a column's values (equal values, missing ones included, share a code): the
+        distinct codes of a character column, kept; a numeric column factorized (all NaN one code)."""
+        series = self.frame[column]
+        if series.dtype == object:
+            return self.distinct(column)[0]
+        return pd.factorize(series, use_na_sentinel=False)[0]
+
+    def group_keys(self, columns: list[str]) -> np.ndarray:
+        """One integer per record, equal for records whose values of `columns` are all equal: the columns'
+        codes combined arithmetically, renumbered only when the combination could overflow, and no further
+        once every record has a key of its own."""
+        n = len(self.frame)
+        key, bound = np.zeros(n, dtype=np.int64), 1
+        for name in columns:
+            codes = self.codes(name).astype(np.int64)
+            size = int(codes.max()) + 1 if n else 1
+            if bound * size >= 2 ** 62:
+                key, distinct = pd.factorize(key)
+                key, bound = key.astype(np.int64), len(distinct)
+                if bound == n:
+                    return key
+            key = key * size + codes
+            bound *= size
+        return pd.factorize(key)[0].astype(np.int64)
+
+    def duplicated(self, columns: list[str] | str | None = None) -> np.ndarray:
+        """frame.duplicated(columns, keep='first') as a boolean array, from the kept codes of each column."""
+        names = list(self.frame.columns) if columns is None else [columns] if isinstance(columns, str) else columns
+        if not len(self.frame) or not names:
+            return self.frame.duplicated(columns, keep="first").to_numpy()
+        return pd.Series(self.group_keys(names)).duplicated(keep="first").to_numpy()
+
+    def dates(self, column: str) -> pd.Series:
+        """The complete date part of an ISO 8601 column as datetime64 (NaT when partial or absent; see
+        rules.registry.date_part), parsed once per distinct value and kept."""
+        key = ("_dates", column)
+        if key not in self._distinct:
+            from cdisc_als.validate.rules.registry import date_part
+
+            codes, values = self.distinct(column)
+            parsed = date_part(values).to_numpy(dtype="datetime64[ns]")
+            self._distinct[key] = pd.Series(parsed[codes], index=self.frame.index, name=column)
+        return self._distinct[key]
 
     def char_test(self, column: str, test) -> pd.Series:
         """Boolean per record of a vectorised test run on the distinct values of a character column."""

@@ -57,7 +57,7 @@ class ValidationResult:
         return int(self.counts["found"].sum())
 
     def summary(self) -> str:
-        return (f"{len(self.datasets)} datasets, {sum(len(d.frame) for d in self.datasets)} records: "
+        return (f"{len(self.datasets)} datasets, {sum(d.records for d in self.datasets)} records: "
                 f"{self.errors} errors, {self.count('warning')} warnings, {self.count('notice')} notices")
 
     def issue_summary(self) -> pd.DataFrame:
@@ -70,6 +70,12 @@ class ValidationResult:
         """Findings per (dataset, Pinnacle 21 id), for comparing with a P21 report."""
         claimed = self.counts[self.counts["p21"] != ""]
         return {k: int(v) for k, v in claimed.groupby(["dataset", "p21"])["found"].sum().items()}
+
+    def release(self) -> None:
+        """Drop the validated records (counts, findings and reports stay): a pipeline keeps the result
+        without keeping every dataset in memory."""
+        for ds in self.datasets:
+            ds.release()
 
     def save_details(self, path: str | Path) -> Path:
         """Copy the findings CSV to path (no copy when it is already there)."""

@@ -34,7 +34,7 @@ def dataset_summary(result: ValidationResult) -> pd.DataFrame:
     rows = []
     for ds in result.datasets:
         rows.append({"Dataset": ds.name, "Label": ds.label, "Standard": ds.standard, "Source": ds.file,
-                     "Records": len(ds.frame), "Errors": int(counts.get((ds.name, "error"), 0)),
+                     "Records": ds.records, "Errors": int(counts.get((ds.name, "error"), 0)),
                      "Warnings": int(counts.get((ds.name, "warning"), 0)),
                      "Notices": int(counts.get((ds.name, "notice"), 0))})
     return pd.DataFrame(rows, columns=["Dataset", "Label", "Standard", "Source", "Records", "Errors", "Warnings",

@@ -17,7 +17,7 @@ import pandas as pd
 from cdisc_als.study import Arm
 from cdisc_als.tlf.ard import TOTAL, ArdBuilder
 from cdisc_als.tlf.context import SUBJECT, StudyData
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import number_texts
 
 COMMON_ROW_KEYS = frozenset({"id", "type", "label", "dataset", "where", "display", "subgroup"})
 
@@ -75,7 +75,7 @@ class RowContext:
         labels = [a.arm for a in self.arms] if column == TOTAL else [column]
         if self.treatment not in frame:
             return frame.iloc[0:0]
-        return frame[frame[self.treatment].map(number_text).isin(labels)]
+        return frame[number_texts(frame[self.treatment]).isin(labels)]
 
     def population_n(self, column: str) -> int:
         part = self.in_column(self.subjects, column)

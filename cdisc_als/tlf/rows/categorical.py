@@ -21,7 +21,7 @@ import pandas as pd
 from cdisc_als.stats.tests import chi2_or_fisher
 from cdisc_als.tlf.ard import decimals_fmt
 from cdisc_als.tlf.context import SUBJECT
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import number_text, number_texts
 from cdisc_als.tlf.rows import LayoutContext, RowContext, RowType, display_lines, row_type
 
 MISSING = "Missing"
@@ -60,7 +60,7 @@ def _compute(ctx: RowContext) -> None:
         levels = [("<level>", "<level>")]
     percent = ctx.option("percent", "N")
     pct_fmt = decimals_fmt(int(ctx.option("percent_decimals", 1))) + "%"
-    text = ctx.data[variable].map(number_text).str.strip() if variable in ctx.data else pd.Series(dtype=str)
+    text = number_texts(ctx.data[variable]).str.strip() if variable in ctx.data else pd.Series(dtype=str)
     counts: dict[str, list[int]] = {}
     for column in ctx.columns:
         part = ctx.in_column(ctx.data, column)

@@ -20,7 +20,7 @@ import pandas as pd
 from cdisc_als.stats.tests import chi2_or_fisher
 from cdisc_als.tlf.ard import decimals_fmt
 from cdisc_als.tlf.context import SUBJECT
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import number_text, number_texts
 from cdisc_als.tlf.rows import LayoutContext, RowContext, RowType, row_type
 
 ANY = "ANY"
@@ -73,9 +73,9 @@ def _counts(ctx: RowContext, records: pd.DataFrame, variable: str, level: str, o
         slices = [("", part)]
         if by:
             rank = {g: k for k, g in enumerate(grades)}
-            worst = part.assign(_rank=part[by].map(number_text).map(rank)).sort_values("_rank").drop_duplicates(
+            worst = part.assign(_rank=number_texts(part[by]).map(rank)).sort_values("_rank").drop_duplicates(
                 SUBJECT, keep="last")
-            slices = [(g, part[part[by].map(number_text) == g], worst[worst[by].map(number_text) == g]) for g in grades]
+            slices = [(g, part[number_texts(part[by]) == g], worst[number_texts(worst[by]) == g]) for g in grades]
             slices = [("", part, part)] + slices
         else:
             slices = [("", part, part)]

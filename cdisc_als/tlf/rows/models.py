@@ -22,7 +22,7 @@ from cdisc_als.stats.models import linear_regression, piecewise_mixed_model, roc
 from cdisc_als.stats.tests import paired_t
 from cdisc_als.tlf.ard import decimals_fmt
 from cdisc_als.tlf.context import SUBJECT
-from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, to_condition
+from cdisc_als.tlf.filters import apply_filter, condition_columns, number_text, number_texts, to_condition
 from cdisc_als.tlf.rows import LayoutContext, RowContext, RowType, display_lines, emit_block, fill, row_type
 
 SLOPE = "slope after the knot"
@@ -40,7 +40,7 @@ def _mixed_compute(ctx: RowContext) -> None:
         data = data[data[time].isin([float(v) for v in row["visits"]])]
     variable = _parameter(data, value)
     dp = int(row.get("decimals", 2))
-    frame = data.rename(columns={time: "_TIME"}).assign(_ARM=data[ctx.treatment].map(number_text))
+    frame = data.rename(columns={time: "_TIME"}).assign(_ARM=number_texts(data[ctx.treatment]))
     fits = {f.group: f for f in piecewise_mixed_model(frame, "_ARM", SUBJECT, "_TIME", value,
                                                          knot=float(row.get("knot", 0)))} if len(frame) else {}
     keys = {"variable": variable, "level": SLOPE}

@@ -32,7 +32,7 @@ from cdisc_als.stats.km import (
     logrank_k,
 )
 from cdisc_als.tlf.ard import decimals_fmt
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import number_text, number_texts
 from cdisc_als.tlf.rows import LayoutContext, RowContext, RowType, display_lines, emit_block, row_type
 
 STATS = ("n", "events", "censored", "median", "median_ci", "q1", "q3", "rate", "rmst", "hr")
@@ -44,7 +44,7 @@ def time_unit(data: pd.DataFrame, fallback: str = "") -> str:
     """AVALU, else the unit in parentheses at the end of PARAM ('... (Months)'), else `fallback`."""
     for column in ("AVALU",):
         if column in data:
-            units = [u for u in data[column].map(number_text).str.strip() if u]
+            units = [u for u in number_texts(data[column]).str.strip() if u]
             if units:
                 return units[0].lower()
     if "PARAM" in data:
@@ -132,10 +132,10 @@ def _between(ctx: RowContext, data: pd.DataFrame, variable: str, stats: list[str
     arms = [a.arm for a in ctx.arms]
     if len(arms) < 2:
         return
-    part = data[data[ctx.treatment].map(number_text).isin(arms)]
+    part = data[number_texts(data[ctx.treatment]).isin(arms)]
     strata_vars = ctx.row.get("strata", [])
     if strata_vars:
-        texts = part[strata_vars].apply(lambda c: c.map(number_text).str.strip())
+        texts = part[strata_vars].apply(lambda c: number_texts(c).str.strip())
         blank = (texts == "").any(axis=1)
         if blank.any():      # as SAS PROC LIFETEST / PHREG: a record without a stratum is left out
             ctx.finding("TLF-TTE-STRATUM", f"{int(blank.sum())} record(s) without a value of "
@@ -143,7 +143,7 @@ def _between(ctx: RowContext, data: pd.DataFrame, variable: str, stats: list[str
                         ", ".join(map(str, part.loc[blank, "USUBJID"].head(5))) if "USUBJID" in part else "")
             part, texts = part[~blank], texts[~blank]
     strata = texts.agg("|".join, axis=1).to_numpy() if strata_vars else None
-    group = part[ctx.treatment].map(number_text).to_numpy()
+    group = number_texts(part[ctx.treatment]).to_numpy()
     if ctx.option("test", "logrank") != "none":
         res = logrank_k(part["AVAL"], part["CNSR"] == 0, group, strata)
         ctx.add("pvalue", res.p, "p.xxx", variable=variable, warning=res.undefined)

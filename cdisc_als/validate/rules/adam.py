@@ -27,7 +27,7 @@ def _one_to_one(ds, first: str, second: str):
         return none()
     pairs = ds.frame[[first, second]].dropna().drop_duplicates()
     bad = set(pairs[pairs.duplicated(first, keep=False)][first])
-    return hits(ds.frame, ds.frame[first].isin(bad) & ~ds.frame.duplicated([first, second]), [first, second])
+    return hits(ds.frame, ds.frame[first].isin(bad) & ~ds.duplicated([first, second]), [first, second])
 
 
 @rule("ALS0201", "error", "ADAM", "Consistency", "Inconsistent value for PARAM within a unique PARAMCD", "AD0141")
@@ -65,9 +65,12 @@ def ablfl_unique(ds, ctx):
 def base_value(ds, ctx):
     if not {"ABLFL", "BASE", "AVAL", "PARAMCD"} <= set(ds.frame):
         return none()
-    by = _baseline_groups(ds)
-    base = ds.frame[ds.frame["ABLFL"] == "Y"].drop_duplicates(by).set_index(by)["AVAL"]
-    expected = pd.Series(ds.frame.set_index(by).index.map(base.to_dict()), index=ds.frame.index, dtype="float64")
+    key = ds.group_keys(_baseline_groups(ds))
+    baseline = np.flatnonzero((ds.frame["ABLFL"] == "Y").to_numpy())
+    first = pd.Series(baseline).groupby(key[baseline], sort=False).first()   # the first baseline record per group
+    aval = np.full(int(key.max()) + 1 if len(key) else 0, np.nan)
+    aval[first.index.to_numpy()] = ds.frame["AVAL"].to_numpy(dtype=float)[first.to_numpy()]
+    expected = pd.Series(aval[key], index=ds.frame.index, dtype="float64")
     bad = ds.frame["BASE"].notna() & expected.notna() & ((ds.frame["BASE"] - expected).abs() > 1e-9)
     return hits(ds.frame, bad, ["PARAMCD", "BASE", "AVAL"])
 
@@ -142,7 +145,7 @@ def trt01p_arm(ds, ctx):
 def adsl_unique(ds, ctx):
     if ds.name != "ADSL" or "USUBJID" not in ds.frame:
         return none()
-    return hits(ds.frame, ds.frame.duplicated("USUBJID").to_numpy(), "USUBJID")
+    return hits(ds.frame, ds.duplicated("USUBJID"), "USUBJID")
 
 
 @rule("ALS0212", "error", "ADAM", "Cross-reference", "USUBJID value does not exist in the ADaM ADSL domain", "AD0256")
@@ -184,7 +187,7 @@ def crit_flags(ds, ctx):
 def aseq_unique(ds, ctx):
     if not {"ASEQ", "USUBJID"} <= set(ds.frame):
         return none()
-    return hits(ds.frame, ds.frame.duplicated(["USUBJID", "ASEQ"]).to_numpy(), ["USUBJID", "ASEQ"])
+    return hits(ds.frame, ds.duplicated(["USUBJID", "ASEQ"]), ["USUBJID", "ASEQ"])
 
 
 @rule("ALS0218", "error", "ADAM", "Presence", "None of the subject-level or record-level treatment variables defined "

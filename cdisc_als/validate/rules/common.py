@@ -100,7 +100,7 @@ def length_too_long(ds, ctx):
 
 @rule("ALS0010", "warning", "ALL", "Consistency", "Duplicate records (all values identical)")
 def duplicate_records(ds, ctx):
-    return hits(ds.frame, ds.frame.duplicated(keep="first").to_numpy(), list(ds.frame.columns[:3]))
+    return hits(ds.frame, ds.duplicated(), list(ds.frame.columns[:3]))
 
 
 @rule("ALS0011", "warning", "ALL", "Presence", "Dataset has no records", {"SDTM": "SD0001"})
@@ -229,7 +229,7 @@ def key_unique(ds, ctx):
     keys = natural_key(ds, ctx)
     if not keys or ds.standard == "ADAM":
         return none()
-    return hits(ds.frame, ds.frame.duplicated(keys, keep="first").to_numpy(), keys)
+    return hits(ds.frame, ds.duplicated(keys), keys)
 
 
 def _class_duplicates(ds, ctx, cls: str):
@@ -238,7 +238,7 @@ def _class_duplicates(ds, ctx, cls: str):
     key = [k for k in ctx.reference.record_key(_prefix(ds), cls) if k in ds.frame.columns]
     if "USUBJID" not in key or len(key) < 2:
         return none()
-    return hits(ds.frame, ds.frame.duplicated(key, keep="first").to_numpy(), key)
+    return hits(ds.frame, ds.duplicated(key), key)
 
 
 @rule("ALS0028", "warning", "SDTM", "Consistency",

@@ -121,7 +121,7 @@ def define_keys_unique(ds, ctx):
     keys = [k for k in declared.keys if k in ds.frame.columns] if declared is not None else []
     if not keys:
         return none()
-    duplicated = ds.frame.duplicated(keys, keep="first").to_numpy()
+    duplicated = ds.duplicated(keys)
     if not duplicated.any():
         return none()
     first = int(duplicated.argmax()) + 1

@@ -204,9 +204,18 @@ def date_part(series: pd.Series) -> pd.Series:
 
 
 def subject_dates(ctx: Context, column: str, ds: LoadedDataset) -> pd.Series:
-    """DM.<column> (complete date part) for every record of ds, by USUBJID (NaT when unknown)."""
+    """DM.<column> (complete date part) for every record of ds, by USUBJID (NaT when unknown); computed once
+    per dataset and column, from the dataset's distinct subjects."""
+    key = ("_subject_dates", column)
+    if key in ds._distinct:
+        return ds._distinct[key]
     dm = ctx.frame("DM")
     if dm is None or column not in dm or "USUBJID" not in ds.frame or "USUBJID" not in dm:
-        return pd.Series(pd.NaT, index=ds.frame.index, dtype="datetime64[ns]")
-    reference = dm.drop_duplicates("USUBJID").set_index("USUBJID")[column]
-    return date_part(ds.frame["USUBJID"].map(reference).fillna(""))
+        dates = pd.Series(pd.NaT, index=ds.frame.index, dtype="datetime64[ns]")
+    else:
+        reference = dm.drop_duplicates("USUBJID").set_index("USUBJID")[column]
+        codes, subjects = ds.distinct("USUBJID")
+        per_subject = date_part(subjects.map(reference).fillna("")).to_numpy(dtype="datetime64[ns]")
+        dates = pd.Series(per_subject[codes], index=ds.frame.index)
+    ds._distinct[key] = dates
+    return dates

@@ -12,7 +12,6 @@ from cdisc_als.validate.rules.registry import (
     _prefix,
     _sdtm_columns,
     dataset_hit,
-    date_part,
     hits,
     none,
     rule,
@@ -51,7 +50,7 @@ def _pairs(ds: LoadedDataset, start: str, end: str) -> list[tuple[str, str]]:
 def start_after_end(ds, ctx):
     out = []
     for s, e in _pairs(ds, "STDTC", "ENDTC"):
-        a, b = date_part(ds.frame[s]), date_part(ds.frame[e])
+        a, b = ds.dates(s), ds.dates(e)
         out.append(hits(ds.frame, a > b, [s, e]))
     return out
 
@@ -77,7 +76,7 @@ def _day_mismatch(ds, ctx, suffix: str):
             continue
         if dtc not in ds.frame or ds.types.get(c) != "Num":
             continue
-        days = (date_part(ds.frame[dtc]) - ref).dt.days
+        days = (ds.dates(dtc) - ref).dt.days
         expected = np.where(days >= 0, days + 1, days)
         known = days.notna() & ds.frame[c].notna()
         out.append(hits(ds.frame, known & (ds.frame[c] != expected), [c, dtc]))
@@ -126,7 +125,7 @@ def dy_not_populated(ds, ctx):
     p = _prefix(ds)
     if f"{p}DY" not in ds.frame or f"{p}DTC" not in ds.frame or ds.types.get(f"{p}DY") != "Num":
         return none()
-    both = date_part(ds.frame[f"{p}DTC"]).notna() & subject_dates(ctx, "RFSTDTC", ds).notna()
+    both = ds.dates(f"{p}DTC").notna() & subject_dates(ctx, "RFSTDTC", ds).notna()
     return hits(ds.frame, both & ds.frame[f"{p}DY"].isna(), [f"{p}DY", f"{p}DTC"])
 
 
@@ -143,7 +142,7 @@ def seq_unique(ds, ctx):
     seq = f"{_prefix(ds)}SEQ"
     if seq not in ds.frame or "USUBJID" not in ds.frame:
         return none()
-    return hits(ds.frame, ds.frame.duplicated(["USUBJID", seq], keep="first").to_numpy(), ["USUBJID", seq])
+    return hits(ds.frame, ds.duplicated(["USUBJID", seq]), ["USUBJID", seq])
 
 
 @rule("ALS0108", "error", "SDTM", "Cross-reference", "Subject is not present in DM domain", "SD0064")
@@ -203,7 +202,7 @@ def epoch_missing(ds, ctx):
     dtc = [c for c in (f"{p}STDTC", f"{p}DTC") if c in ds.frame]
     if not dtc:
         return none()
-    return hits(ds.frame, date_part(ds.frame[dtc[0]]).notna() & (ds.frame["EPOCH"] == ""), ["EPOCH", dtc[0]])
+    return hits(ds.frame, ds.dates(dtc[0]).notna() & (ds.frame["EPOCH"] == ""), ["EPOCH", dtc[0]])
 
 
 @rule("ALS0144", "warning", "SDTM", "Presence", "FDA expected variable EPOCH not found in a domain with dates",

@@ -9,7 +9,6 @@ from cdisc_als.validate.rules.registry import (
     _prefix,
     _sdtm_columns,
     _text,
-    date_part,
     hits,
     none,
     rule,
@@ -24,14 +23,14 @@ SERIOUSNESS = ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", 
 def dm_unique(ds, ctx):
     if ds.name != "DM" or "USUBJID" not in ds.frame:
         return none()
-    return hits(ds.frame, ds.frame.duplicated("USUBJID", keep="first").to_numpy(), "USUBJID")
+    return hits(ds.frame, ds.duplicated("USUBJID"), "USUBJID")
 
 
 @rule("ALS0110", "error", "SDTM", "Consistency", "RFSTDTC is after RFENDTC", "SD1002")
 def rfst_after_rfen(ds, ctx):
     if ds.name != "DM" or not {"RFSTDTC", "RFENDTC"} <= set(ds.frame):
         return none()
-    return hits(ds.frame, date_part(ds.frame["RFSTDTC"]) > date_part(ds.frame["RFENDTC"]), ["RFSTDTC", "RFENDTC"])
+    return hits(ds.frame, ds.dates("RFSTDTC") > ds.dates("RFENDTC"), ["RFSTDTC", "RFENDTC"])
 
 
 @rule("ALS0111", "warning", "SDTM", "Consistency", "ACTARMCD does not equal ARMCD", "SD2236")
@@ -92,7 +91,7 @@ def _subject_dates(ctx) -> pd.DataFrame:
         if ctx.reference.flag(_prefix(other), "history"):
             continue
         for col in _sdtm_columns(other, "DTC"):
-            dates = date_part(other.frame[col])
+            dates = other.dates(col)
             if dates.notna().any():
                 parts.append(pd.DataFrame({"USUBJID": other.frame["USUBJID"], "date": dates,
                                            "where": f"{other.name}.{col}"}).dropna(subset=["date"]))
@@ -112,7 +111,7 @@ def rfpendtc_last(ds, ctx):
         return none()
     last = pd.to_datetime(ds.frame["USUBJID"].map(latest["date"]))
     where = ds.frame["USUBJID"].map(latest["where"]).fillna("")
-    mask = np.asarray(date_part(ds.frame["RFPENDTC"]) < last)
+    mask = np.asarray(ds.dates("RFPENDTC") < last)
     found = hits(ds.frame, mask, ["USUBJID", "RFPENDTC", "latest date"])
     if found is not None:
         found.values = [f"{ds.frame['USUBJID'].iat[i]}, {ds.frame['RFPENDTC'].iat[i]}, "
@@ -219,7 +218,7 @@ def history_after_start(ds, ctx):
     if col is None:
         return none()
     start = subject_dates(ctx, "RFSTDTC", ds)
-    return hits(ds.frame, date_part(ds.frame[col]) > start, ["USUBJID", col])
+    return hits(ds.frame, ds.dates(col) > start, ["USUBJID", col])
 
 
 @rule("ALS0155", "error", "SDTM", "Consistency",
@@ -236,7 +235,7 @@ def after_death(ds, ctx):
     out = []
     for col in (f"{p}STDTC", f"{p}DTC"):
         if col in ds.frame and (col != f"{p}DTC" or f"{p}STDTC" not in ds.frame):
-            out.append(hits(ds.frame, np.asarray(date_part(ds.frame[col]) > death), ["USUBJID", col]))
+            out.append(hits(ds.frame, np.asarray(ds.dates(col) > death), ["USUBJID", col]))
     return out
 
 

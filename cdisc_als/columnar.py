@@ -1,0 +1,72 @@
+"""Column operations that run once per distinct value instead of once per record.
+
+Clinical columns repeat a few values over many records (a parameter code, a visit, a flag, a
+subject id): a function of the value is computed for each distinct value and spread back to the
+records by their codes, so its cost follows the number of distinct values, not of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def factorized(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) with missing values (None, NaN, NaT, pd.NA) coded -1; -0.0 stays apart
+    from 0.0 (pandas' hashing would merge them)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    negative_zero = None
+    if array.dtype.kind == "f":
+        negative_zero = (array == 0) & np.signbit(array)
+        if negative_zero.any():
+            array = np.where(negative_zero, 0.0, array)
+        else:
+            negative_zero = None
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    codes, uniques = np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
+    if negative_zero is not None:
+        codes = np.where(negative_zero, len(uniques), codes)
+        uniques = np.append(uniques, np.array([-0.0], dtype=object))
+    return codes, uniques
+
+
+def map_distinct(values: pd.Series | np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
+    """[func(v) for v in values] as an object array, func called once per distinct value (and once per
+    kind of missing value, so None and NaN keep their own results)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    codes, uniques = factorized(array)
+    mapped = np.empty(len(uniques), dtype=object)
+    for k, value in enumerate(uniques):
+        mapped[k] = func(value)
+    out = mapped[codes] if len(uniques) else np.empty(len(array), dtype=object)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        by_kind: dict[type, Any] = {}
+        for i in missing:
+            value = array[i]
+            out[i] = by_kind[type(value)] if type(value) in by_kind else by_kind.setdefault(type(value), func(value))
+    return out
+
+
+def representatives(values: pd.Series | np.ndarray) -> list[Any]:
+    """One value of each distinct value, and of each kind of missing value (None, NaN, ...): a function's
+    set of results over the column is its set of results over these."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    codes, uniques = factorized(array)
+    missing = {type(v): v for v in array[codes < 0]} if (codes < 0).any() else {}
+    return [*uniques, *missing.values()]
+
+
+def text_codes(values: pd.Series | np.ndarray, normalise: Callable[[Any], str],
+               missing: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts) with texts[codes] = normalise(value) for every record and `missing` for a missing one;
+    normalise runs once per distinct value."""
+    codes, uniques = factorized(values)
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    for k, value in enumerate(uniques):
+        texts[k] = normalise(value)
+    texts[len(uniques)] = missing
+    return np.where(codes < 0, len(uniques), codes), texts

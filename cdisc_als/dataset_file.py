@@ -1,0 +1,68 @@
+"""A dataset as read from a file, and the error a damaged file raises: shared by the XPT and Dataset-JSON
+readers (cdisc_als.xpt_reader, cdisc_als.datasets_io)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str = ""
+    type: str = "Char"          # "Char" or "Num"
+    length: int | None = None
+    format: str = ""
+    informat: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a file; fatal problems mean the data could not be read whole."""
+
+    file: str
+    message: str
+    fatal: bool = True
+    kind: str = "damaged"       # damaged, encoding, type, format
+
+
+@dataclass
+class DatasetFile:
+    path: Path
+    name: str
+    label: str
+    columns: list[Column]
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)   # non-fatal only
+    format: str = "xpt"         # xpt, json or ndjson
+
+    def copy(self, usecols: list[str] | None = None) -> DatasetFile:
+        """A copy whose frame shares nothing with this one (the variables of `usecols` only, in file order)."""
+        columns = self.columns if usecols is None else [c for c in self.columns if c.name in set(usecols)]
+        names = [c.name for c in columns if c.name in self.frame.columns]
+        frame = self.frame.copy() if usecols is None else self.frame[names].copy()
+        return DatasetFile(self.path, self.name, self.label, list(columns), frame, list(self.problems), self.format)
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+
+class DatasetReadError(ValueError):
+    """A dataset file is damaged or is not what its name says; the message is one line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{first.file}: {first.message}{more}")
+
+
+def fail(path: Path, message: str) -> DatasetReadError:
+    return DatasetReadError([Problem(path.name, message)])
+
+
+# ------------------------------------------------------------------ XPT

@@ -1,0 +1,87 @@
+"""Within one `cdisc-als run`, a dataset file that several stages read is decoded once.
+
+The stages talk through files (SDTM XPT -> ADaM, validation, define.xml, Dataset-JSON, guides; ADaM
+XPT -> validation, export, guides, TLF), so the same file is read four or five times in a run. Inside
+`shared_reads()`, the XPT reader keeps what it decoded, keyed by the file's path, size, modification
+time and inode (a file rewritten since is read again), and hands every later reader a copy (so no
+stage can change what another reads). The kept datasets are bounded in memory (least recently used
+dropped first): CDISC_ALS_READ_CACHE_MB, default 2048. Outside `shared_reads()` nothing is kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from cdisc_als.dataset_file import DatasetFile
+
+DEFAULT_LIMIT_MB = 2048
+_ACTIVE: ContextVar[ReadCache | None] = ContextVar("read_cache", default=None)
+
+
+class ReadCache:
+    """Decoded datasets by file identity, at most `limit` bytes of column data."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self.hits = self.misses = 0
+        self._items: OrderedDict[tuple, tuple[DatasetFile, int]] = OrderedDict()
+
+    @staticmethod
+    def key(path: Path) -> tuple:
+        info = path.stat()
+        return str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino
+
+    def get(self, path: Path) -> DatasetFile | None:
+        key = self.key(path)
+        if key not in self._items:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return self._items[key][0]
+
+    def put(self, path: Path, dataset: DatasetFile) -> None:
+        size = int(dataset.frame.memory_usage(index=False, deep=False).sum())
+        if size > self.limit:
+            return
+        key = self.key(path)
+        if key in self._items:
+            self.used -= self._items.pop(key)[1]
+        self._items[key] = (dataset, size)
+        self.used += size
+        while self.used > self.limit:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.used -= dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.used = 0
+
+
+def limit_from_environment() -> int:
+    text = os.environ.get("CDISC_ALS_READ_CACHE_MB", "")
+    megabytes = int(text) if text.strip().isdigit() else DEFAULT_LIMIT_MB
+    return megabytes * 1024 * 1024
+
+
+@contextmanager
+def shared_reads(limit: int | None = None) -> Iterator[ReadCache]:
+    """Within the block, XPT files are decoded once (see the module docstring); everything kept is dropped
+    when the block ends."""
+    cache = ReadCache(limit_from_environment() if limit is None else limit)
+    token = _ACTIVE.set(cache)
+    try:
+        yield cache
+    finally:
+        _ACTIVE.reset(token)
+        cache.clear()
+
+
+def active_cache() -> ReadCache | None:
+    return _ACTIVE.get()

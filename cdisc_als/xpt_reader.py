@@ -1,0 +1,328 @@
+"""SAS XPORT version 5 files read in numpy: the structure checked against TS-140 first (damage raises
+DatasetReadError naming the file), then the records decoded column by column: numbers from IBM to IEEE
+doubles, text decoded once per distinct value (so a column of two million records holding a few
+hundred values creates a few hundred strings). Version 8 files go to pyreadstat, with a finding.
+See cdisc_als.datasets_io for what damage is found."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.dataset_file import Column, DatasetFile, Problem
+from cdisc_als.dataset_file import fail as _fail
+
+RECORD = 80
+_HEADER = b"HEADER RECORD*******"
+_LIBRARY_V5 = _HEADER + b"LIBRARY HEADER RECORD!!!!!!!"
+_LIBRARY_V8 = _HEADER + b"LIBV8   HEADER RECORD!!!!!!!"
+_MEMBER = _HEADER + b"MEMBER  HEADER RECORD!!!!!!!"
+_DSCRPTR = _HEADER + b"DSCRPTR HEADER RECORD!!!!!!!"
+_NAMESTR = _HEADER + b"NAMESTR HEADER RECORD!!!!!!!"
+_OBS = _HEADER + b"OBS     HEADER RECORD!!!!!!!"
+_NAMESTR_FORMAT = ">hhhh8s40s8shhh2s8shhl52s"
+
+
+@dataclass(frozen=True)
+class XptLayout:
+    """What the bytes of a transport file say: member name, label, variables and record count."""
+
+    name: str
+    label: str
+    columns: list[Column]
+    records: int
+    version: int = 5
+    namestr_size: int = 140
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("latin-1").strip(" \x00")
+
+
+def _sas_format(name: bytes, width: int, decimals: int) -> str:
+    """NAMESTR format fields -> 'DATE9.', '8.2', '$12.' ('' when there is none)."""
+    text = _text(name)
+    if not text and not width:
+        return ""
+    return f"{text}{width or ''}.{decimals or ''}"
+
+
+def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None) -> XptLayout:
+    """Check the transport file structure (TS-140) and count its records; raise on any damage. `size`: the
+    file's length when data holds more bytes after it (the reader's slack)."""
+    size = len(data) if size is None else size
+    if size < 8 * RECORD or not data.startswith(_HEADER):
+        raise _fail(path, "not a SAS transport (XPORT) file: the library header record is missing"
+                    f" ({size} bytes{'' if size else ', empty file'})")
+    if data.startswith(_LIBRARY_V8):
+        return XptLayout(path.stem.upper(), "", [], -1, version=8)
+    if not data.startswith(_LIBRARY_V5):
+        raise _fail(path, "not a SAS transport v5 file: unknown library header record")
+    if size % RECORD:
+        raise _fail(path, f"file length {size} is not a multiple of 80 bytes: the file is truncated or damaged")
+    records = [data[i * RECORD:(i + 1) * RECORD] for i in range(8)]
+    for index, prefix in ((3, _MEMBER), (4, _DSCRPTR), (7, _NAMESTR)):
+        if not records[index].startswith(prefix):
+            raise _fail(path, f"header record {index + 1} is not the expected {prefix[20:27].decode().strip()} header")
+    namestr_size = int(records[3][74:78] or b"140") if records[3][74:78].strip().isdigit() else 140
+    if namestr_size not in (136, 140):
+        raise _fail(path, f"NAMESTR length {namestr_size} is neither 140 nor 136")
+    name, label = _text(records[5][8:16]), _text(records[6][32:72])
+    count_field = records[7][54:58]
+    if not count_field.isdigit():
+        raise _fail(path, f"NAMESTR header does not hold a variable count ({count_field!r})")
+    nvars = int(count_field)
+    start = 8 * RECORD
+    block = nvars * namestr_size
+    block_end = start + block + (-block) % RECORD
+    if block_end + RECORD > size:
+        raise _fail(path, f"the file ends inside the descriptions of its {nvars} variables: truncated")
+    columns, position = [], 0
+    for i in range(nvars):
+        raw = data[start + i * namestr_size: start + (i + 1) * namestr_size].ljust(140, b" ")
+        fields = struct.unpack(_NAMESTR_FORMAT, raw)
+        ntype, length, varname, varlabel, npos = fields[0], fields[2], _text(fields[4]), _text(fields[5]), fields[14]
+        kind = {1: "Num", 2: "Char"}.get(ntype)
+        if kind is None or not varname:
+            raise _fail(path, f"variable {i + 1} has an invalid description (type {ntype}, name {varname!r})")
+        if (kind == "Char" and not 1 <= length <= 200) or (kind == "Num" and not 2 <= length <= 8):
+            raise _fail(path, f"variable {varname} has an invalid length {length} for a {kind} variable")
+        if npos != position:
+            raise _fail(path, f"variable {varname} starts at byte {npos} of the record, expected {position}")
+        position += length
+        columns.append(Column(varname, varlabel, kind, length, _sas_format(*fields[6:9]), _sas_format(*fields[11:14])))
+    if not data[block_end:block_end + RECORD].startswith(_OBS):
+        raise _fail(path, "the observation header record is missing after the variable descriptions")
+    data_start = block_end + RECORD
+    data_end = size
+    next_member = data.find(_MEMBER, data_start, size)
+    while next_member != -1 and (next_member - data_start) % RECORD:
+        next_member = data.find(_MEMBER, next_member + 1, size)
+    if next_member != -1:
+        raise _fail(path, f"the file holds more than one dataset (a second member starts at byte {next_member}); "
+                    "write one dataset per file")
+    length = data_end - data_start
+    if position == 0:
+        raise _fail(path, "the dataset has no variables")
+    count = length // position
+    remainder = data[data_start + count * position:data_end]
+    if len(remainder) >= RECORD or remainder.strip(b" "):
+        raise _fail(path, f"the last record is incomplete ({len(remainder)} of {position} bytes): the file is "
+                    "truncated or damaged")
+    while count and data_end - (data_start + (count - 1) * position) < RECORD and \
+            not data[data_start + (count - 1) * position:data_start + count * position].strip(b" "):
+        count -= 1                                  # blank records inside the final 80 bytes are padding
+    _check_text_bytes(data, data_start, count, columns, path)
+    return XptLayout(name or path.stem.upper(), label, columns, count, 5, namestr_size)
+
+
+def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column], path: Path) -> None:
+    """Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records.
+    Each run of adjacent character variables is tested in one pass; rows are located only when one fails."""
+    width = sum(c.length or 0 for c in columns)
+    if not count or not width:
+        return
+    runs, offset = [], 0
+    for col in columns:
+        length = col.length or 0
+        if col.type == "Char":
+            if runs and runs[-1][1] == offset:
+                runs[-1][1] = offset + length
+            else:
+                runs.append([offset, offset + length])
+        offset += length
+    body = np.frombuffer(data, dtype=np.uint8, count=count * width, offset=start).reshape(count, width)
+    bad_rows = [int(np.argmax((body[:, a:b] == 0).any(axis=1))) for a, b in runs if not body[:, a:b].all()]
+    if bad_rows:
+        raise _fail(path, f"record {min(bad_rows) + 1} holds NUL bytes in character variables: records are "
+                    "shifted (bytes missing or inserted) or the file is damaged")
+
+
+def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> tuple[pd.DataFrame, object]:
+    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_observations)."""
+    import pyreadstat
+
+    kwargs = {"disable_datetime_conversion": True}
+    if usecols is not None:
+        kwargs["usecols"] = usecols
+    if encoding:
+        kwargs["encoding"] = encoding
+    return pyreadstat.read_xport(str(path), **kwargs)
+
+
+SLACK = 8   # bytes read past the last record when a variable's bytes are taken 8 at a time
+
+
+def _words(buffer: bytes | bytearray | memoryview, start: int, count: int, width: int, offset: int,
+           length: int) -> np.ndarray:
+    """The bytes of one variable as (count, ceil(length / 8)) little-endian 64-bit words, read in place
+    (unaligned strided view) and copied once; bytes past the variable's length are cleared. The buffer must
+    hold SLACK bytes after the last record."""
+    words = -(-length // 8)
+    view = np.ndarray((count, words), dtype="<u8", buffer=buffer, offset=start + offset, strides=(width, 8))
+    keys = np.array(view)
+    if length % 8:
+        keys[:, -1] &= np.uint64((1 << (8 * (length % 8))) - 1)
+    return keys
+
+
+def _factorize_words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, first record of each code) of the rows of a (n, words) integer array, without one Python object
+    per row: the words of a row are hashed into one integer, the hashes factorized, and every row compared
+    with the first row of its code (should two values ever share a hash, the rows are keyed word by word)."""
+    count, words = keys.shape
+    hashed = keys[:, 0].copy()
+    for w in range(1, words):
+        hashed *= np.uint64(0x100000001B3)
+        hashed ^= keys[:, w]
+    codes, first = _codes_and_first(pd.factorize(hashed)[0])
+    if words > 1 and count and not np.array_equal(keys, keys[first][codes]):
+        combined = pd.factorize(keys[:, 0])[0]
+        for w in range(1, words):
+            part, uniques = pd.factorize(keys[:, w])
+            combined = pd.factorize(combined.astype(np.int64) * len(uniques) + part)[0]
+        codes, first = _codes_and_first(combined)
+    return codes, first
+
+
+def _codes_and_first(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of pd.factorize (numbered in order of first appearance) and the first record of each."""
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return codes, codes
+    seen = np.maximum.accumulate(codes)
+    return codes, np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
+
+
+def _text_column(keys: np.ndarray, length: int, encoding: str) -> np.ndarray:
+    """The values of one character variable as str (trailing blanks removed), one str object per distinct value;
+    Windows-1252 decoding (the fallback) replaces the five bytes that code page leaves undefined."""
+    codes, first = _factorize_words(keys)
+    errors = "strict" if encoding == "utf-8" else "replace"
+    texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
+    return np.array(texts, dtype=object)[codes] if len(texts) else np.array([], dtype=object)
+
+
+def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
+                        usecols: list[str] | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    """The records of a version 5 transport file whose structure xpt_layout checked, columnar: numbers from
+    IBM to IEEE doubles (missing values, special ones included, as NaN; short numbers padded with zeros),
+    text decoded once per distinct value (raises UnicodeDecodeError when `encoding` cannot decode it). The
+    buffer holds SLACK bytes after the last record."""
+    from cdisc_als.export.xpt import ieee_from_ibm_words
+
+    width = sum(c.length or 0 for c in layout.columns)
+    count = layout.records
+    wanted = None if usecols is None else set(usecols)
+    columns: dict[str, np.ndarray] = {}
+    offset = 0
+    for col in layout.columns:
+        length = col.length or 0
+        if wanted is None or col.name in wanted:
+            if not count:
+                columns[col.name] = np.array([], dtype=np.float64 if col.type == "Num" else object)
+            elif col.type == "Num":
+                words = _words(buffer, start, count, width, offset, length)[:, 0].byteswap()
+                columns[col.name] = ieee_from_ibm_words(words)
+            else:
+                columns[col.name] = _text_column(_words(buffer, start, count, width, offset, length), length,
+                                                 encoding)
+        offset += length
+    return pd.DataFrame(columns, index=pd.RangeIndex(count), copy=False)
+
+
+def _read_with_slack(path: Path) -> bytearray:
+    """The file's bytes followed by SLACK zero bytes (read once, no copy)."""
+    size = path.stat().st_size
+    buffer = bytearray(size + SLACK)
+    with path.open("rb") as handle:
+        got = handle.readinto(memoryview(buffer)[:size])
+    if got != size:
+        raise OSError(f"read {got} of {size} bytes")
+    return buffer
+
+
+def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
+    """An XPT v5 file, its structure checked first; text that is not ASCII/UTF-8 is read as Windows-1252.
+    Inside read_cache.shared_reads() a file read before (and unchanged since) is not decoded again."""
+    from cdisc_als.read_cache import active_cache
+
+    path = Path(path)
+    cache = active_cache()
+    try:
+        kept = cache.get(path) if cache is not None else None
+    except OSError:                      # gone or unreadable: the reader says so
+        cache = None
+    if cache is None:
+        return _read_file(path, usecols)
+    if kept is None:
+        kept = _read_file(path, None)
+        cache.put(path, kept)
+    return kept.copy(usecols)
+
+
+def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
+    try:
+        buffer = _read_with_slack(path)
+    except OSError as exc:
+        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
+    layout = xpt_layout(buffer, path, len(buffer) - SLACK)
+    problems: list[Problem] = []
+    wanted = None if usecols is None else [c for c in usecols if c in {x.name for x in layout.columns}] \
+        if layout.version == 5 else usecols
+    if layout.version == 8:
+        del buffer
+        frame, columns, name, label = _read_version8(path, wanted, problems)
+    else:
+        start = _observations_start(layout)
+        try:
+            try:
+                frame = decode_observations(buffer, layout, start, wanted)
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of "
+                                        "a value); read as Windows-1252", fatal=False, kind="encoding"))
+                frame = decode_observations(buffer, layout, start, wanted, "cp1252")
+        except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
+            raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
+        columns, name, label = layout.columns, layout.name.upper(), layout.label
+        if wanted is not None:
+            columns = [c for c in columns if c.name in wanted]
+    return DatasetFile(path, name, label, columns, frame, problems, "xpt")
+
+
+def _observations_start(layout: XptLayout) -> int:
+    """Byte offset of the first record: 8 header records, the NAMESTR block padded to 80, the OBS header."""
+    block = len(layout.columns) * layout.namestr_size
+    return 8 * RECORD + block + (-block) % RECORD + RECORD
+
+
+def _read_version8(path: Path, wanted: list[str] | None,
+                   problems: list[Problem]) -> tuple[pd.DataFrame, list[Column], str, str]:
+    try:
+        try:
+            frame, meta = _read_xport(path, wanted, None)
+        except Exception as exc:  # pyreadstat raises UnicodeDecodeError or ReadstatError ("...encoding...")
+            if not isinstance(exc, UnicodeDecodeError) and "encoding" not in str(exc):
+                raise
+            detail = f"{exc.reason} at byte {exc.start} of a value" if isinstance(exc, UnicodeDecodeError) else exc
+            problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({detail}); read as Windows-1252",
+                                    fatal=False, kind="encoding"))
+            frame, meta = _read_xport(path, wanted, "cp1252")
+    except Exception as exc:  # the structure looked right but the reader still failed: report, never trace back
+        raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
+    problems.append(Problem(path.name, "SAS transport version 8 file; submissions need version 5",
+                            fatal=False, kind="format"))
+    columns = [Column(n, lbl or "", "Num" if meta.readstat_variable_types[n] == "double" else "Char",
+                      (meta.variable_storage_width or {}).get(n)) for n, lbl in
+               zip(meta.column_names, meta.column_labels, strict=True)]
+    for col in columns:
+        if col.type == "Char" and col.name in frame:
+            frame[col.name] = frame[col.name].fillna("").astype(str)
+    return frame, columns, (meta.table_name or path.stem).upper(), meta.file_label or ""
+
+
+# ------------------------------------------------------------------ Dataset-JSON
