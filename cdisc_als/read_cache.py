@@ -50,6 +50,9 @@ class ReadCache:
         size = int(dataset.frame.memory_usage(index=False, deep=False).sum())
         if size > self.limit:
             return
+        consolidate = getattr(dataset.frame, "_consolidate_inplace", None)
+        if consolidate is not None:     # one block per dtype now, so every reader's copy is a plain block copy
+            consolidate()
         key = self.key(path)
         if key in self._items:
             self.used -= self._items.pop(key)[1]

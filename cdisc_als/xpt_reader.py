@@ -51,9 +51,10 @@ def _sas_format(name: bytes, width: int, decimals: int) -> str:
     return f"{text}{width or ''}.{decimals or ''}"
 
 
-def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None) -> XptLayout:
+def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None, check_text: bool = True) -> XptLayout:
     """Check the transport file structure (TS-140) and count its records; raise on any damage. `size`: the
-    file's length when data holds more bytes after it (the reader's slack)."""
+    file's length when data holds more bytes after it (the reader's slack). `check_text=False` skips the scan
+    of every character value for NUL bytes (shifted records), for callers that only count."""
     size = len(data) if size is None else size
     if size < 8 * RECORD or not data.startswith(_HEADER):
         raise _fail(path, "not a SAS transport (XPORT) file: the library header record is missing"
@@ -116,7 +117,8 @@ def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None) -> 
     while count and data_end - (data_start + (count - 1) * position) < RECORD and \
             not data[data_start + (count - 1) * position:data_start + count * position].strip(b" "):
         count -= 1                                  # blank records inside the final 80 bytes are padding
-    _check_text_bytes(data, data_start, count, columns, path)
+    if check_text:
+        _check_text_bytes(data, data_start, count, columns, path)
     return XptLayout(name or path.stem.upper(), label, columns, count, 5, namestr_size)
 
 
@@ -244,6 +246,22 @@ def _read_with_slack(path: Path) -> bytearray:
     if got != size:
         raise OSError(f"read {got} of {size} bytes")
     return buffer
+
+
+def describe_xpt(path: str | Path) -> XptLayout:
+    """The structure of a transport file (name, label, variables, number of records) without decoding its
+    records; raises DatasetReadError when the headers or the file length are damaged (the records' bytes
+    are not scanned: read_xpt does that)."""
+    path = Path(path)
+    try:
+        buffer = _read_with_slack(path)
+    except OSError as exc:
+        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
+    layout = xpt_layout(buffer, path, len(buffer) - SLACK, check_text=False)
+    if layout.version == 8:            # no record count in the headers: read it
+        whole = _read_file(path, None)
+        layout = XptLayout(whole.name, whole.label, whole.columns, len(whole.frame), version=8)
+    return layout
 
 
 def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:

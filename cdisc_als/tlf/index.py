@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyreadstat
 
 from cdisc_als.io import atomic_write_text
 from cdisc_als.tlf.render import render_index
+from cdisc_als.xpt_reader import describe_xpt
 
 
 def _link(out: Path, path: Path, text: str | None = None) -> dict[str, str]:
@@ -21,9 +21,8 @@ def _link(out: Path, path: Path, text: str | None = None) -> dict[str, str]:
 def _datasets(out: Path, folder: str) -> list[dict]:
     rows = []
     for path in sorted((out / folder).glob("*.xpt")):
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-        data, _ = pyreadstat.read_xport(str(path), usecols=meta.column_names[:1])
-        rows.append({**_link(out, path), "name": path.stem.upper(), "label": meta.file_label or "", "records": len(data)})
+        layout = describe_xpt(path)       # the headers and the file length give the record count
+        rows.append({**_link(out, path), "name": path.stem.upper(), "label": layout.label, "records": layout.records})
     return rows
 
 
