@@ -20,6 +20,9 @@ class Progress:
         self.start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
+        from cdisc_als.read_cache import return_freed_memory
+
+        return_freed_memory()           # each message starts a stage: what the last one freed goes back
         if not self.quiet:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
@@ -133,6 +136,10 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     progress("writing the reviewer's guides (cSDRG, ADRG)")
     guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
     print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
+    from cdisc_als.read_cache import active_cache
+
+    if (cache := active_cache()) is not None:
+        cache.release(out / "sdtm")          # the guides were the last readers of the SDTM files
     from cdisc_als.tlf.run import render_shells, run_tlf
 
     progress("computing ARD and rendering tables, listings and figures")

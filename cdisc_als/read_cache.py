@@ -62,6 +62,12 @@ class ReadCache:
             _, (_, dropped) = self._items.popitem(last=False)
             self.used -= dropped
 
+    def release(self, folder: Path) -> None:
+        """Drop what was read from `folder` (its last reader is done)."""
+        root = Path(folder).resolve()
+        for key in [k for k in self._items if Path(k[0]).parent == root]:
+            self.used -= self._items.pop(key)[1]
+
     def clear(self) -> None:
         self._items.clear()
         self.used = 0
@@ -88,3 +94,16 @@ def shared_reads(limit: int | None = None) -> Iterator[ReadCache]:
 
 def active_cache() -> ReadCache | None:
     return _ACTIVE.get()
+
+
+def return_freed_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc malloc_trim), so that the
+    resident memory a finished stage leaves is not counted against the next; a no-op elsewhere."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

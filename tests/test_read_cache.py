@@ -80,3 +80,19 @@ def test_describe_on_the_pilot_gives_pyreadstat_counts_and_labels():
         frame, meta = pyreadstat.read_xport(str(path))
         layout = describe_xpt(path)
         assert (layout.records, layout.label) == (len(frame), meta.file_label or ""), path.name
+
+
+def test_a_folder_whose_last_reader_is_done_is_released(tmp_path):
+    (tmp_path / "sdtm").mkdir()
+    (tmp_path / "adam").mkdir()
+    _write(tmp_path / "sdtm" / "dm.xpt", pd.DataFrame({"USUBJID": ["A"], "AVAL": [1.0]}))
+    _write(tmp_path / "adam" / "adsl.xpt", pd.DataFrame({"USUBJID": ["A"], "AVAL": [2.0]}))
+    with shared_reads() as cache:
+        read_xpt(tmp_path / "sdtm" / "dm.xpt")
+        read_xpt(tmp_path / "adam" / "adsl.xpt")
+        kept = cache.used
+        cache.release(tmp_path / "sdtm")
+        assert 0 < cache.used < kept
+        read_xpt(tmp_path / "adam" / "adsl.xpt")
+        read_xpt(tmp_path / "sdtm" / "dm.xpt")
+        assert (cache.hits, cache.misses) == (1, 3)
