@@ -110,6 +110,34 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
     print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
           f"-> {target / 'adam'}")
     del adam
+    from cdisc_als.background import background
+
+    tlf_label = "computing ARD and rendering tables, listings and figures"
+    with background() as side:          # the TLFs need only the ADaM files: a second process if there is a CPU
+        if side.parallel:
+            progress(f"{tlf_label} (in a second process, beside validation, export and the guides)")
+        tlf_job = side.submit(tlf_stage, out, args.study)
+        validation_errors = _validate_export_and_guides(study, metadata, out, target, progress)
+        progress("waiting for the tables, listings and figures" if side.parallel else tlf_label)
+        ards, tlf_failed, tlf_seconds = tlf_job.result()
+    progress(f"tables, listings and figures done ({tlf_seconds:.1f} s"
+             f"{' in the second process' if side.parallel else ''})")
+    print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
+    differences = _reconcile(ards, out / "tlf", reference, study, target / "tlf") if reference else 0
+    print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
+    from cdisc_als.tlf.index import write_index
+
+    index = write_index(out, f"{study.study_id}: {study.title}")
+    print(f"index: {target / index.relative_to(out)}")
+    return 1 if raw_errors or errors or validation_errors or differences or tlf_failed else 0
+
+
+def _validate_export_and_guides(study, metadata, out: Path, target: Path, progress: Progress) -> int:
+    """Validation reports, define.xml with Dataset-JSON, and the reviewer's guides of the SDTM and ADaM folders
+    of `out`; returns the number of validation errors."""
+    from cdisc_als.export.run import export_folder
+    from cdisc_als.guides import write_guides
+    from cdisc_als.read_cache import active_cache
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_html, write_xlsx
 
@@ -124,35 +152,33 @@ def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: P
         validation_errors += result.errors
         print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
         result.release()                      # the guides need the findings, not the records
-    from cdisc_als.export.run import export_folder
-
     for stage in ("sdtm", "adam"):
         progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
         export_folder(out / stage, study, metadata)
     print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
           f"{target / 'adam'}")
-    from cdisc_als.guides import write_guides
-
     progress("writing the reviewer's guides (cSDRG, ADRG)")
     guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
     print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
-    from cdisc_als.read_cache import active_cache
-
     if (cache := active_cache()) is not None:
         cache.release(out / "sdtm")          # the guides were the last readers of the SDTM files
+    return validation_errors
+
+
+def tlf_stage(out: Path, study_path: str | None) -> tuple[dict, list[str], float]:
+    """The TLF stage of `run` (ADaM files of <out>/adam -> <out>/tlf, with the mock shells), writing inside
+    `out` only; returns the ARDs, the outputs that failed and the seconds it took. Runs in this process or
+    in a second one (cdisc_als.background)."""
+    from cdisc_als.io import confine_writes
+    from cdisc_als.study import load_study
     from cdisc_als.tlf.run import render_shells, run_tlf
 
-    progress("computing ARD and rendering tables, listings and figures")
-    tlf = run_tlf(out / "adam", out / "tlf", None, study)
-    render_shells(out / "tlf", None, study)
-    print(f"ARD: {', '.join(tlf.ards)} -> {target / 'tlf' / 'ard'}")
-    differences = _reconcile(tlf.ards, out / "tlf", reference, study, target / "tlf") if reference else 0
-    print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
-    from cdisc_als.tlf.index import write_index
-
-    index = write_index(out, f"{study.study_id}: {study.title}")
-    print(f"index: {target / index.relative_to(out)}")
-    return 1 if raw_errors or errors or validation_errors or differences or tlf.failed else 0
+    start = time.perf_counter()
+    with confine_writes(out):
+        study = load_study(study_path)
+        tlf = run_tlf(out / "adam", out / "tlf", None, study)
+        render_shells(out / "tlf", None, study)
+    return tlf.ards, list(tlf.failed), time.perf_counter() - start
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:

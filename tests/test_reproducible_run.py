@@ -1,5 +1,6 @@
 """Two `cdisc-als run` with the same SOURCE_DATE_EPOCH give byte-identical output folders (define.xml,
-define.html, Dataset-JSON, reviewer's guides included), and the reviewer's guides are complete."""
+define.html, Dataset-JSON, reviewer's guides included), the first with the TLF stage in a second process,
+the second all in one process; and the reviewer's guides are complete."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pytest
 EPOCH = "1700000000"
 
 
-def _run(cwd: Path) -> Path:
-    env = {"SOURCE_DATE_EPOCH": EPOCH, "PATH": str(Path(sys.executable).parent), "HOME": str(cwd)}
+def _run(cwd: Path, workers: int) -> Path:
+    env = {"SOURCE_DATE_EPOCH": EPOCH, "PATH": str(Path(sys.executable).parent), "HOME": str(cwd),
+           "CDISC_ALS_WORKERS": str(workers)}
     subprocess.run([sys.executable, "-m", "cdisc_als.cli", "run", "--out", "out", "--quiet"], cwd=cwd, env=env,
                    check=False, capture_output=True)
     return cwd / "out"
@@ -29,8 +31,8 @@ def _digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> tuple[Path, Path]:
-    first = _run(tmp_path_factory.mktemp("run_a"))
-    second = _run(tmp_path_factory.mktemp("run_b"))
+    first = _run(tmp_path_factory.mktemp("run_a"), workers=2)
+    second = _run(tmp_path_factory.mktemp("run_b"), workers=1)
     return first, second
 
 

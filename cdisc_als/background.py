@@ -1,0 +1,84 @@
+"""A stage that depends on nothing the caller is still doing, run in a second process.
+
+`cdisc-als run` has one such pair: once ADaM is written, the tables, listings and figures need only the
+ADaM files, while validation, define.xml, Dataset-JSON and the reviewer's guides need the SDTM and ADaM
+files and not the TLFs. With two or more CPUs the TLF stage runs in a second process beside them
+(concurrent.futures with the 'spawn' start method: a fresh interpreter, nothing inherited but the
+arguments); with one CPU, or CDISC_ALS_WORKERS=1, it runs in this process when its result is asked for,
+exactly where the serial pipeline ran it. The outputs are the same either way: the stage writes the same
+files from the same inputs. Failures come back as the stage's own exception when its result is asked for;
+when the caller fails or is interrupted first, the second process is stopped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+WORKERS_VARIABLE = "CDISC_ALS_WORKERS"
+
+
+def worker_count() -> int:
+    """Processes a run may use: CDISC_ALS_WORKERS when it is a positive whole number, else the CPUs this
+    process may run on."""
+    text = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                       # not Linux
+        return os.cpu_count() or 1
+
+
+class Deferred:
+    """The serial stand-in for a Future: the call runs when its result is first asked for."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple, kwargs: dict):
+        self._call = (function, args, kwargs)
+        self._done = False
+        self._value: Any = None
+
+    def result(self) -> Any:
+        if not self._done:
+            function, args, kwargs = self._call
+            self._value, self._done = function(*args, **kwargs), True
+        return self._value
+
+
+class Background:
+    """Submit at most one stage at a time to a second process (or defer it, with one worker)."""
+
+    def __init__(self, workers: int):
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+
+    @property
+    def parallel(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future | Deferred:
+        if self._pool is None:
+            return Deferred(function, args, kwargs)
+        return self._pool.submit(function, *args, **kwargs)
+
+    def close(self, failed: bool) -> None:
+        if self._pool is None:
+            return
+        if failed:                               # nobody will ask for the result: stop the second process
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def background(workers: int | None = None) -> Iterator[Background]:
+    runner = Background(worker_count() if workers is None else workers)
+    failed = True
+    try:
+        yield runner
+        failed = False
+    finally:
+        runner.close(failed)

@@ -1,0 +1,52 @@
+"""A stage in a second process (cdisc_als.background): same result as in this process, its own exception
+when it fails, the serial stand-in runs only when asked, and the worker count from CDISC_ALS_WORKERS."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cdisc_als.background import background, worker_count
+
+
+def _square_and_pid(value: int) -> tuple[int, int]:
+    return value * value, os.getpid()
+
+
+def _fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_a_stage_runs_in_a_second_process_when_there_are_two_workers():
+    with background(workers=2) as side:
+        assert side.parallel
+        value, pid = side.submit(_square_and_pid, 7).result()
+    assert value == 49 and pid != os.getpid()
+
+
+def test_with_one_worker_the_stage_runs_here_and_only_when_its_result_is_asked_for():
+    calls = []
+    with background(workers=1) as side:
+        job = side.submit(lambda: calls.append("ran") or len(calls))
+        assert not side.parallel and calls == []
+        assert job.result() == 1 and job.result() == 1 and calls == ["ran"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_stage_fails_with_its_own_exception(workers):
+    with pytest.raises(ValueError, match="bad catalogue"), background(workers=workers) as side:
+        side.submit(_fails, "bad catalogue").result()
+
+
+def test_a_failure_of_the_caller_stops_the_second_process():
+    with pytest.raises(RuntimeError), background(workers=2) as side:
+        side.submit(_square_and_pid, 3)
+        raise RuntimeError("the caller failed")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1", 1), ("3", 3), ("0", None), ("two", None), ("-2", None)])
+def test_worker_count_from_the_environment(monkeypatch, text, expected):
+    monkeypatch.setenv("CDISC_ALS_WORKERS", text)
+    fallback = len(os.sched_getaffinity(0))
+    assert worker_count() == (expected if expected is not None else fallback)
