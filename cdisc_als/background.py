@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -32,6 +33,35 @@ def worker_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:                       # not Linux
         return os.cpu_count() or 1
+
+
+class StageError(ValueError):
+    """A problem the user can fix (a ValueError of the stage, e.g. a catalogue that does not fit the data)
+    whose own exception class cannot travel between processes: its message, as a ValueError."""
+
+
+class StageFailure(RuntimeError):
+    """An unexpected failure of the stage whose exception cannot travel between processes."""
+
+
+def _travels(error: BaseException) -> bool:
+    try:
+        rebuilt = pickle.loads(pickle.dumps(error))
+    except Exception:  # any failure to pickle or rebuild means it cannot cross the process boundary
+        return False
+    return type(rebuilt) is type(error) and str(rebuilt) == str(error)     # not garbled by its constructor
+
+
+def _call_in_second_process(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """Run the stage; an exception that cannot be rebuilt in the caller's process (custom constructors)
+    is replaced by one that can, with the same message (ValueErrors stay ValueErrors: exit status 2)."""
+    try:
+        return function(*args, **kwargs)
+    except Exception as error:  # re-raised as is, or as an equivalent the caller can receive
+        if _travels(error):
+            raise
+        kind = StageError if isinstance(error, ValueError) else StageFailure
+        raise kind(str(error) if kind is StageError else f"{type(error).__name__}: {error}") from None
 
 
 class Deferred:
@@ -62,7 +92,7 @@ class Background:
     def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future | Deferred:
         if self._pool is None:
             return Deferred(function, args, kwargs)
-        return self._pool.submit(function, *args, **kwargs)
+        return self._pool.submit(_call_in_second_process, function, args, kwargs)
 
     def close(self, failed: bool) -> None:
         if self._pool is None:

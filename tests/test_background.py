@@ -18,6 +18,16 @@ def _fails(message: str) -> None:
     raise ValueError(message)
 
 
+class _SpecProblem(ValueError):
+    def __init__(self, problems: list[str]):        # a constructor pickle cannot call with the message
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _fails_with_a_custom_error() -> None:
+    raise _SpecProblem(["output T9: unknown variable WEIGHT", "output T9: no rows"])
+
+
 def test_a_stage_runs_in_a_second_process_when_there_are_two_workers():
     with background(workers=2) as side:
         assert side.parallel
@@ -37,6 +47,12 @@ def test_with_one_worker_the_stage_runs_here_and_only_when_its_result_is_asked_f
 def test_the_stage_fails_with_its_own_exception(workers):
     with pytest.raises(ValueError, match="bad catalogue"), background(workers=workers) as side:
         side.submit(_fails, "bad catalogue").result()
+
+
+def test_an_error_that_cannot_cross_processes_arrives_as_a_value_error_with_its_message():
+    with pytest.raises(ValueError, match="output T9: unknown variable WEIGHT; output T9: no rows"), \
+            background(workers=2) as side:
+        side.submit(_fails_with_a_custom_error).result()
 
 
 def test_a_failure_of_the_caller_stops_the_second_process():
