@@ -4,9 +4,9 @@
 
 For each size N: `cdisc-als simulate --subjects N` (timed apart), then `cdisc-als run --raw` in a child
 process whose progress lines mark the stages and whose resident memory, with that of every process it
-starts, is sampled every 20 ms (/proc/<pid>/status). With two CPUs the run computes the TLFs in a second
-process beside validation, export and the guides: the TLF row then gives that stage's own seconds, and
-"TLF wait" what the main process waited for it after the guides. Prints per stage: seconds, records/s (raw rows for reading; SDTM records for
+starts, is sampled every 20 ms (/proc/<pid>/status). With two CPUs the run computes the TLFs and exports
+the SDTM folder in a second process beside validation, the ADaM export and the guides: those rows then
+give the stages' own seconds, and "waiting" what the main process spent collecting them. Prints per stage: seconds, records/s (raw rows for reading; SDTM records for
 mapping; ADaM records for ADaM and TLF; SDTM + ADaM records for validation and export) and peak RSS,
 plus totals; the scaling ratio between consecutive sizes (time ratio per 10x subjects); and, with
 --baseline-ref, the same run of that git commit of this repository (extracted with git archive, run
@@ -27,20 +27,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = [  # (stage, words that start it in a progress line), in pipeline order
-    ("read raw", ("reading raw tables",)),
-    ("SDTM", ("mapping SDTM",)),
-    ("ADaM", ("building ADaM",)),
-    ("validate", ("validating",)),
-    ("export", ("exporting",)),
-    ("guides", ("reviewer's guides",)),
-    ("TLF", ("computing ARD",)),
-    ("TLF wait", ("waiting for the tables",)),
-    ("index", ("tables, listings and figures done",)),
+STAGES = [  # (stage, pattern of the progress line that starts it); the first pattern that matches wins
+    ("read raw", r"reading raw tables"),
+    ("SDTM", r"mapping SDTM"),
+    ("ADaM", r"building ADaM"),
+    ("waiting", r"in a second process, beside|done \(|waiting for the tables"),
+    ("validate", r"validating"),
+    ("export SDTM", r"exporting SDTM"),
+    ("export ADaM", r"exporting ADAM"),
+    ("guides", r"reviewer's guides"),
+    ("TLF", r"computing ARD"),
 ]
-# with two CPUs the TLF stage runs in a second process beside validation, export and the guides: its own
-# duration comes from the line that reports it, the main process's wait from the "waiting" mark
-TLF_DONE = re.compile(r"tables, listings and figures done \(([\d.]+) s( in the second process)?\)")
+# With two CPUs the TLFs and the SDTM export run in a second process beside validation, the ADaM export and
+# the guides: their own durations come from the lines that report them ("... done (12.3 s in the second
+# process)"), and "waiting" is what the main process spent collecting them. The index page and the
+# manifest are in "index": they start after the last "done" line.
+OWN_TIME = {"TLF": re.compile(r"tables, listings and figures done \(([\d.]+) s in the second process\)"),
+            "export SDTM": re.compile(r"SDTM define.xml and Dataset-JSON done \(([\d.]+) s in the second process\)")}
 TARGETS = {10_000: (60.0, 4.0), 100_000: (600.0, 16.0)}   # subjects: (seconds, GB)
 
 
@@ -57,8 +60,7 @@ class RunResult:
     stages: dict[str, StageRun] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     status: int = 0
-    tlf_seconds: float | None = None       # the TLF stage's own duration, when the run reports it
-    parallel: bool = False                 # the TLF stage ran in a second process
+    own: dict[str, float] = field(default_factory=dict)   # stages of the second process: their own seconds
 
 
 def _own_rss_mb(pid: int) -> float:
@@ -95,11 +97,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def _stage_of(message: str) -> str | None:
-    low = message.lower()
-    for name, words in STAGES:
-        if any(w.lower() in low for w in words):
-            return name
-    return None
+    return next((name for name, pattern in STAGES if re.search(pattern, message)), None)
 
 
 def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
@@ -119,8 +117,12 @@ def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
     sampler.start()
     marks: list[tuple[float, str]] = [(start, "start")]
     for line in proc.stderr:
-        if done_line := TLF_DONE.search(line):
-            result.tlf_seconds, result.parallel = float(done_line.group(1)), bool(done_line.group(2))
+        for name, pattern in OWN_TIME.items():
+            if found := pattern.search(line):
+                result.own[name] = float(found.group(1))
+        if "tables, listings and figures done" in line:
+            marks.append((time.perf_counter(), "index"))
+            continue
         stage = _stage_of(line)
         if stage and stage != marks[-1][1]:
             marks.append((time.perf_counter(), stage))
@@ -135,11 +137,12 @@ def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
         stage = result.stages.setdefault(name, StageRun())
         stage.seconds += t1 - t0
         stage.peak_mb = max([stage.peak_mb, *(mb for t, mb in samples if t0 <= t <= t1)])
-    if result.parallel and "TLF" in result.stages:     # its own time; its memory over the whole overlap
-        begin = next(t for t, name in marks if name == "TLF")
+    if result.own:        # the second process's stages: their own seconds, the memory of the whole overlap
+        begin = next((t for t, name in marks if name == "waiting"), start)
         finish = next((t for t, name in marks if name == "index"), end)
-        result.stages["TLF"] = StageRun(result.tlf_seconds or 0.0,
-                                        max((mb for t, mb in samples if begin <= t <= finish), default=0.0))
+        overlap = max((mb for t, mb in samples if begin <= t <= finish), default=0.0)
+        for name, seconds in result.own.items():
+            result.stages[name] = StageRun(seconds, overlap)
     result.peak_mb = max((mb for _, mb in samples), default=0.0)
     result.counts = _counts(stdout)
     return result
@@ -159,6 +162,7 @@ def _counts(stdout: str) -> dict[str, int]:
 def _records(stage: str, counts: dict[str, int]) -> int:
     return {"read raw": counts.get("raw", 0), "SDTM": counts.get("sdtm", 0), "ADaM": counts.get("adam", 0),
             "validate": counts.get("sdtm", 0) + counts.get("adam", 0),
+            "export SDTM": counts.get("sdtm", 0), "export ADaM": counts.get("adam", 0),
             "export": counts.get("sdtm", 0) + counts.get("adam", 0), "TLF": counts.get("adam", 0)}.get(stage, 0)
 
 
@@ -178,7 +182,7 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
     if base:
         head += f" {'baseline s':>11s} {'base/now':>9s}"
     print(head)
-    names = [name for name, _ in STAGES] + ["start"]
+    names = [name for name, _ in STAGES] + ["export", "index", "start"]     # "export": the baseline's
     for name in names:
         stage = now.stages.get(name)
         if stage is None and not (base and name in base.stages):
@@ -187,8 +191,8 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
         records = _records(name, now.counts)
         rate = f"{records / stage.seconds:11,.0f}" if records and stage.seconds > 0 else f"{'':>11s}"
         line = f"{name:10s} {stage.seconds:9.1f} {rate} {stage.peak_mb:12.0f}"
-        if name == "TLF" and now.parallel:
-            line += "  (second process, beside validate/export/guides)"
+        if name in now.own:
+            line += "  (second process)"
         if base:
             b = base.stages.get(name, StageRun()).seconds
             line += f" {b:11.1f} {b / stage.seconds if stage.seconds else float('nan'):9.1f}"
@@ -197,9 +201,9 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
     if base:
         total += f" {base.total:11.1f} {base.total / now.total:9.1f}"
     print(total)
-    if now.parallel:
-        print("(peak RSS: the run and its second process together; total: wall clock, so the stages' seconds add up"
-              " to more than the total)")
+    if now.own:
+        print("(second process: beside validate, export ADaM and guides; its peak RSS is the two processes' over"
+              " the overlap, and the stages' seconds add up to more than the wall-clock total)")
     if n in TARGETS:
         seconds, gb = TARGETS[n]
         ok = now.total <= seconds and now.peak_mb <= gb * 1024
@@ -224,7 +228,8 @@ def main() -> int:
             subprocess.run([*cli, "simulate", "--subjects", str(n), "--out", str(raw), "--quiet"], check=True,
                            capture_output=True, cwd=ROOT)
             print(f"simulated {n:,} subjects in {time.perf_counter() - t0:.1f} s (not part of the pipeline time)")
-        now = run_pipeline([*cli, "run", "--raw", str(raw), "--out", str(work / f"out{n}"), "--overwrite"], None,
+        now = run_pipeline([*cli, "run", "--raw", str(raw), "--out", str(work / f"out{n}"), "--overwrite",
+                            "--no-reference"], None,
                            ROOT)
         base = None
         if args.baseline_ref:

@@ -58,6 +58,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cdisc_als.io import confine_writes
     from cdisc_als.metadata import load_metadata
     from cdisc_als.outputs import staged_output, write_manifest
+    from cdisc_als.run_stages import run_stages
     from cdisc_als.study import load_study
 
     progress = Progress(args.quiet)
@@ -74,111 +75,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from cdisc_als.read_cache import shared_reads
 
         with shared_reads():              # a dataset file read by several stages is decoded once
-            status = _run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
+            status = run_stages(args, study, metadata, raw_dir, out, target, progress, reference)
         inputs = {"raw": raw_dir, "study": study.source or raw_dir, "mappings": mappings_dir(args.mappings)}
         if reference:
             inputs["reference"] = Path(reference)
         write_manifest(out, inputs)
     print(f"run manifest (versions, input and output checksums): {target / 'run_manifest.json'}")
     return status
-
-
-def _run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Path, target: Path,
-                progress: Progress, reference: str | Path | None) -> int:
-    """Every stage of `run`, writing into `out` (the staging folder); messages name `target`."""
-    from cdisc_als.raw.pipeline import read_and_check_raw
-    from cdisc_als.sdtm.pipeline import finding_count, raw_spec_of, run_sdtm
-
-    progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
-    raw = read_and_check_raw(raw_dir, study, raw_spec_of(args.mappings), out_dir=out / "raw")
-    print(f"raw data: {raw.summary()} (see {target / 'raw' / 'raw_findings.csv'})")
-    raw_errors = raw.has_errors
-    progress("mapping SDTM")
-    sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress, raw=raw)
-    del raw                                   # every stage below reads the files the one before wrote
-    errors, warnings = finding_count(sdtm)
-    print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
-          f"{errors} errors, {warnings} warnings -> {target / 'sdtm'}")
-    del sdtm
-    from cdisc_als.adam.pipeline import run_adam
-
-    progress("building ADaM")
-    from cdisc_als.findings import Findings
-
-    adam_findings = Findings()
-    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
-    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
-          f"-> {target / 'adam'}")
-    del adam
-    from cdisc_als.background import background
-
-    tlf_label = "computing ARD and rendering tables, listings and figures"
-    with background() as side:          # the TLFs need only the ADaM files: a second process if there is a CPU
-        if side.parallel:
-            progress(f"{tlf_label} (in a second process, beside validation, export and the guides)")
-        tlf_job = side.submit(tlf_stage, out, args.study)
-        validation_errors = _validate_export_and_guides(study, metadata, out, target, progress)
-        progress("waiting for the tables, listings and figures" if side.parallel else tlf_label)
-        ards, tlf_failed, tlf_seconds = tlf_job.result()
-    progress(f"tables, listings and figures done ({tlf_seconds:.1f} s"
-             f"{' in the second process' if side.parallel else ''})")
-    print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
-    differences = _reconcile(ards, out / "tlf", reference, study, target / "tlf") if reference else 0
-    print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
-    from cdisc_als.tlf.index import write_index
-
-    index = write_index(out, f"{study.study_id}: {study.title}")
-    print(f"index: {target / index.relative_to(out)}")
-    return 1 if raw_errors or errors or validation_errors or differences or tlf_failed else 0
-
-
-def _validate_export_and_guides(study, metadata, out: Path, target: Path, progress: Progress) -> int:
-    """Validation reports, define.xml with Dataset-JSON, and the reviewer's guides of the SDTM and ADaM folders
-    of `out`; returns the number of validation errors."""
-    from cdisc_als.export.run import export_folder
-    from cdisc_als.guides import write_guides
-    from cdisc_als.read_cache import active_cache
-    from cdisc_als.validate.engine import validate_folder
-    from cdisc_als.validate.report import write_html, write_xlsx
-
-    validation_errors, validation = 0, {}
-    for stage in ("sdtm", "adam"):
-        progress(f"validating {stage.upper()}")
-        result = validation[stage] = validate_folder(out / stage, metadata, study.study_id)
-        report = out / "validation" / stage
-        report.mkdir(parents=True, exist_ok=True)
-        write_xlsx(result, report / "validation.xlsx")
-        write_html(result, report / "validation.html")
-        validation_errors += result.errors
-        print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
-        result.release()                      # the guides need the findings, not the records
-    for stage in ("sdtm", "adam"):
-        progress(f"exporting {stage.upper()} define.xml and Dataset-JSON")
-        export_folder(out / stage, study, metadata)
-    print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
-          f"{target / 'adam'}")
-    progress("writing the reviewer's guides (cSDRG, ADRG)")
-    guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
-    print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
-    if (cache := active_cache()) is not None:
-        cache.release(out / "sdtm")          # the guides were the last readers of the SDTM files
-    return validation_errors
-
-
-def tlf_stage(out: Path, study_path: str | None) -> tuple[dict, list[str], float]:
-    """The TLF stage of `run` (ADaM files of <out>/adam -> <out>/tlf, with the mock shells), writing inside
-    `out` only; returns the ARDs, the outputs that failed and the seconds it took. Runs in this process or
-    in a second one (cdisc_als.background)."""
-    from cdisc_als.io import confine_writes
-    from cdisc_als.study import load_study
-    from cdisc_als.tlf.run import render_shells, run_tlf
-
-    start = time.perf_counter()
-    with confine_writes(out):
-        study = load_study(study_path)
-        tlf = run_tlf(out / "adam", out / "tlf", None, study)
-        render_shells(out / "tlf", None, study)
-    return tlf.ards, list(tlf.failed), time.perf_counter() - start
 
 
 def _cmd_adam(args: argparse.Namespace) -> int:
@@ -268,6 +171,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tlf(args: argparse.Namespace) -> int:
+    from cdisc_als.run_stages import reconcile
     from cdisc_als.study import load_study
     from cdisc_als.tlf.run import render_shells, run_tlf
 
@@ -292,20 +196,9 @@ def _cmd_tlf(args: argparse.Namespace) -> int:
         print(finding.describe())
     status = 1 if result.failed else 0
     if args.reference:
-        differences = _reconcile(result.ards, out, args.reference, load_study(args.study), out)
+        differences = reconcile(result.ards, out, args.reference, load_study(args.study), out)
         status = status or (1 if differences else 0)
     return status
-
-
-def _reconcile(ards: dict, out: Path, reference: str | Path, study, shown: Path) -> int:
-    """Reconcile the ARD with a reference file; print the counts and return the real differences."""
-    from cdisc_als.tlf.reconcile import real_differences
-    from cdisc_als.tlf.run import run_reconcile
-
-    table = run_reconcile(ards, out, reference, study)
-    counts = table["status"].value_counts().to_dict()
-    print(f"reconciliation with {reference}: {counts} -> {shown / 'reconciliation.csv'}")
-    return real_differences(table)
 
 
 def _stage_options(parser: argparse.ArgumentParser, mappings_help: str, quiet: bool = True) -> None:

@@ -1,0 +1,152 @@
+"""The stages of `cdisc-als run`, in order: raw tables -> SDTM -> ADaM, then the stages that only read what
+those wrote: validation, define.xml with Dataset-JSON, the reviewer's guides, and the tables, listings
+and figures, then the reconciliation and the index page.
+
+With two or more CPUs (cdisc_als.background) a second process computes the TLFs and exports the SDTM
+folder while this one validates, exports the ADaM folder and writes the guides; none of them reads what
+another writes, so the files are the same as in one process (CDISC_ALS_WORKERS=1). Stages that ran in the
+second process print their own duration when this one collects them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cdisc_als.background import background
+
+TLF_LABEL = "computing ARD and rendering tables, listings and figures"
+
+
+def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Path, target: Path,
+               progress: Callable[[str], None], reference: str | Path | None) -> int:
+    """Every stage of `run`, writing into `out` (the staging folder); messages name `target`. Returns the
+    exit status: 1 when the data have errors, reconciliation differences or a failed output."""
+    from cdisc_als.adam.pipeline import run_adam
+    from cdisc_als.findings import Findings
+    from cdisc_als.raw.pipeline import read_and_check_raw
+    from cdisc_als.sdtm.pipeline import finding_count, raw_spec_of, run_sdtm
+
+    progress(f"study {study.study_id}: reading raw tables from {raw_dir}")
+    raw = read_and_check_raw(raw_dir, study, raw_spec_of(args.mappings), out_dir=out / "raw")
+    print(f"raw data: {raw.summary()} (see {target / 'raw' / 'raw_findings.csv'})")
+    raw_errors = raw.has_errors
+    progress("mapping SDTM")
+    sdtm = run_sdtm(raw_dir, out / "sdtm", study, args.mappings, progress=progress, raw=raw)
+    del raw                                   # every stage below reads the files the one before wrote
+    errors, warnings = finding_count(sdtm)
+    print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
+          f"{errors} errors, {warnings} warnings -> {target / 'sdtm'}")
+    del sdtm
+    progress("building ADaM")
+    adam_findings = Findings()
+    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
+    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
+          f"-> {target / 'adam'}")
+    del adam
+    with background() as side:
+        if side.parallel:
+            progress(f"{TLF_LABEL}, and exporting SDTM define.xml and Dataset-JSON (in a second process, beside "
+                     "validation, the ADaM export and the guides)")
+        tlf_job = side.submit(tlf_stage, out, args.study)
+        sdtm_export_job = side.submit(export_stage, out, "sdtm", args.study, args.mappings)
+        validation_errors, validation = _validate(study, metadata, out, target, progress)
+        progress("exporting ADAM define.xml and Dataset-JSON")
+        export_stage(out, "adam", args.study, args.mappings)
+        _guides(study, metadata, out, target, validation, progress)
+        if not side.parallel:
+            progress("exporting SDTM define.xml and Dataset-JSON")
+        seconds = sdtm_export_job.result()
+        _done(progress, "SDTM define.xml and Dataset-JSON", seconds, side.parallel)
+        print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
+              f"{target / 'adam'}")
+        progress("waiting for the tables, listings and figures" if side.parallel else TLF_LABEL)
+        ards, tlf_failed, seconds = tlf_job.result()
+        _done(progress, "tables, listings and figures", seconds, side.parallel)
+    print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
+    differences = reconcile(ards, out / "tlf", reference, study, target / "tlf") if reference else 0
+    print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
+    from cdisc_als.tlf.index import write_index
+
+    index = write_index(out, f"{study.study_id}: {study.title}")
+    print(f"index: {target / index.relative_to(out)}")
+    return 1 if raw_errors or errors or validation_errors or differences or tlf_failed else 0
+
+
+def _done(progress: Callable[[str], None], what: str, seconds: float, parallel: bool) -> None:
+    progress(f"{what} done ({seconds:.1f} s{' in the second process' if parallel else ''})")
+
+
+def _validate(study, metadata, out: Path, target: Path, progress: Callable[[str], None]) -> tuple[int, dict]:
+    """Validation reports of the SDTM and ADaM folders of `out`; returns the number of errors and the results
+    (their findings and counts, not their records: the guides need those)."""
+    from cdisc_als.validate.engine import validate_folder
+    from cdisc_als.validate.report import write_html, write_xlsx
+
+    errors, validation = 0, {}
+    for stage in ("sdtm", "adam"):
+        progress(f"validating {stage.upper()}")
+        result = validation[stage] = validate_folder(out / stage, metadata, study.study_id)
+        report = out / "validation" / stage
+        report.mkdir(parents=True, exist_ok=True)
+        write_xlsx(result, report / "validation.xlsx")
+        write_html(result, report / "validation.html")
+        errors += result.errors
+        print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
+        result.release()
+    return errors, validation
+
+
+def _guides(study, metadata, out: Path, target: Path, validation: dict, progress: Callable[[str], None]) -> None:
+    from cdisc_als.guides import write_guides
+    from cdisc_als.read_cache import active_cache
+
+    progress("writing the reviewer's guides (cSDRG, ADRG)")
+    guides = write_guides(out / "guides", study, metadata, out / "sdtm", out / "adam", validation)
+    print(f"reviewer's guides: {', '.join(guides)} -> {target / 'guides'}")
+    if (cache := active_cache()) is not None:
+        cache.release(out / "sdtm")          # the guides are the last readers of the SDTM files here
+
+
+def export_stage(out: Path, folder: str, study_path: str | None, mappings: str | None) -> float:
+    """define.xml, define.html and Dataset-JSON of <out>/<folder>, writing inside `out` only; returns the
+    seconds it took. Runs in this process or in a second one (cdisc_als.background)."""
+    from cdisc_als.export.run import export_folder
+    from cdisc_als.io import confine_writes
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.study import load_study
+
+    start = time.perf_counter()
+    with confine_writes(out):
+        study = load_study(study_path)
+        export_folder(out / folder, study, load_metadata(mappings, study))
+    return time.perf_counter() - start
+
+
+def tlf_stage(out: Path, study_path: str | None) -> tuple[dict, list[str], float]:
+    """The TLF stage (ADaM files of <out>/adam -> <out>/tlf, with the mock shells), writing inside `out`
+    only; returns the ARDs, the outputs that failed and the seconds it took. Runs in this process or in a
+    second one (cdisc_als.background)."""
+    from cdisc_als.io import confine_writes
+    from cdisc_als.study import load_study
+    from cdisc_als.tlf.run import render_shells, run_tlf
+
+    start = time.perf_counter()
+    with confine_writes(out):
+        study = load_study(study_path)
+        tlf = run_tlf(out / "adam", out / "tlf", None, study)
+        render_shells(out / "tlf", None, study)
+    return tlf.ards, list(tlf.failed), time.perf_counter() - start
+
+
+def reconcile(ards: dict, out: Path, reference: str | Path, study, shown: Path) -> int:
+    """Reconcile the ARD with a reference file; print the counts and return the real differences."""
+    from cdisc_als.tlf.reconcile import real_differences
+    from cdisc_als.tlf.run import run_reconcile
+
+    table = run_reconcile(ards, out, reference, study)
+    counts = table["status"].value_counts().to_dict()
+    print(f"reconciliation with {reference}: {counts} -> {shown / 'reconciliation.csv'}")
+    return real_differences(table)
