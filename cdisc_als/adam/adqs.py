@@ -83,7 +83,31 @@ def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
         values = pd.Series(subjects).map(subject[source]).to_numpy()
         values = np.concatenate([values, np.array([np.nan], dtype=values.dtype if values.dtype != object else object)])
         frame[target] = values[codes]
-    frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable")
+    order = _sort_order(codes, subjects, [frame[c] for c in ("PARAMN", "AVISITN", "ADT")])
+    if order is None:
+        frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable")
+    else:
+        frame = frame.take(order)
     frame.index = pd.RangeIndex(len(frame))
     frame["ASEQ"] = (frame.groupby("USUBJID").cumcount() + 1).astype(float)
     return frame
+
+
+def _sort_order(codes: np.ndarray, subjects: np.ndarray, keys: list[pd.Series]) -> np.ndarray | None:
+    """The stable order of sort_values([USUBJID, *keys]) (missing values last) from the subject codes of
+    pd.factorize and numeric or datetime keys, without sorting the subject texts of every record; None when
+    a key is of another kind (the caller sorts the frame)."""
+    sortable = []
+    for key in keys:
+        values = key.to_numpy()
+        if values.dtype.kind == "M":
+            values = values.view(np.int64)
+            values = np.where(values == np.iinfo(np.int64).min, np.iinfo(np.int64).max, values)   # NaT last
+        elif values.dtype.kind not in "fiub":
+            return None
+        sortable.append(values)
+    if not all(isinstance(s, str) for s in subjects):
+        return None
+    rank = np.argsort(np.argsort(np.asarray(subjects, dtype=str), kind="stable"), kind="stable")
+    subject_rank = np.where(codes < 0, len(subjects), rank[np.maximum(codes, 0)] if len(subjects) else 0)
+    return np.lexsort([*reversed(sortable), subject_rank])
