@@ -70,6 +70,8 @@ def _blank_missing_text(frame: pd.DataFrame, metadata: Metadata, name: str) -> p
         if var.type != "Char" or var.name not in out.columns or out[var.name].dtype != object:
             continue
         values = out[var.name].to_numpy()
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":    # all text: nothing to blank
+            continue
         missing = pd.isna(values)
         if missing.any():
             out[var.name] = np.where(missing, "", values)
