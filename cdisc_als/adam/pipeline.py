@@ -134,6 +134,7 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
     collected.extend(screened)
     say("building ADaM")
     built = build_adam(sdtm, study, metadata)
+    del sdtm                                  # the SDTM records are not needed any more: freed before finalize
     final = {}
     for name in list(built):
         final[name] = finalize(_blank_missing_text(_sas_dates(built.pop(name), metadata, name), metadata, name),
