@@ -144,6 +144,28 @@ def _last_assessment(tokens: list[str], adam: dict[str, pd.DataFrame] | None) ->
     return source, set(records.loc[records["BASE"].notna(), "USUBJID"])
 
 
+def _token_records(parameters: dict[str, Parameter],
+                   adam: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame] | None:
+    """The BDS datasets cut to what the `<ADAM>.<PARAMCD>>BASE` tokens read: the analysis records (ANL01FL =
+    Y) of those parameters and the columns analysis_records keeps, selected once for every parameter
+    that reads them (a dataset without PARAMCD or ANL01FL is passed on as it is)."""
+    if not adam:
+        return adam
+    wanted: dict[str, set[str]] = {}
+    for parameter in parameters.values():
+        for match in filter(None, map(ADAM_TOKEN.fullmatch, (t.strip() for t in parameter.source.split(";")))):
+            wanted.setdefault(match.group(1), set()).add(match.group(2))
+    out = dict(adam)
+    for dataset, codes in wanted.items():
+        frame = adam.get(dataset)
+        if frame is None or not {"PARAMCD", "ANL01FL"} <= set(frame.columns):
+            continue
+        keep = [c for c in ("USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN", "PARAMCD", "ANL01FL")
+                if c in frame.columns]
+        out[dataset] = frame.loc[frame["PARAMCD"].isin(codes) & (frame["ANL01FL"] == "Y"), keep]
+    return out
+
+
 def origin_dates(sv: pd.DataFrame, study: Study) -> pd.Series:
     """USUBJID -> date of the time-to-event origin visit (study.yaml survival.origin_visit)."""
     visit = study.survival_origin
@@ -155,6 +177,7 @@ def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
                 parameters: dict[str, Parameter], adam: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One record per subject and parameter; `adam` holds the BDS datasets that `<ADAM>.<PARAMCD>>BASE`
     tokens read (e.g. {'ADQS': adqs})."""
+    adam = _token_records(parameters, adam)
     start = adsl["USUBJID"].map(origin_dates(sdtm["SV"], study))
     subjects = adsl[["USUBJID"]].assign(STARTDT=start).dropna(subset=["STARTDT"])
     cutoff = d.DataCutoff(pd.Timestamp(study.survival_cutoff))
