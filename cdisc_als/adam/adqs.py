@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
-from cdisc_als.adam.assemble import sequence_in_subject, stacked_columns, subject_key_order
+from cdisc_als.adam.assemble import frame_of, sequence_in_subject, stacked_columns, subject_key_order
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
 from cdisc_als.adam.staging import (
@@ -84,14 +84,12 @@ def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame, *more: pd.DataFrame) -> 
     order = subject_key_order(codes, subjects, [columns[k] for k in keys]) if columns else None
     if order is None:               # other kinds of keys or columns: pandas' concat and sort
         return _finish_sorted(pd.concat([frame, *more], ignore_index=True) if more else frame, subject)
-    out = pd.DataFrame(index=pd.RangeIndex(len(order)))
-    for name, values in columns.items():
-        out[name] = values[order]
+    arrays = {name: values[order] for name, values in columns.items()}
     sorted_codes = codes[order]
     for target, source in ADSL_VARIABLES:
-        out[target] = _per_subject(subject[source], subjects)[sorted_codes]
-    out["ASEQ"] = sequence_in_subject(sorted_codes)
-    return out
+        arrays[target] = _per_subject(subject[source], subjects)[sorted_codes]
+    arrays["ASEQ"] = sequence_in_subject(sorted_codes)
+    return frame_of(arrays)
 
 
 ADSL_VARIABLES = (("STUDYID", "STUDYID"), ("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTP", "TRT01P"),
