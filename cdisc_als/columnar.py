@@ -44,10 +44,14 @@ def map_distinct(values: pd.Series | np.ndarray, func: Callable[[Any], Any]) -> 
     out = mapped[codes] if len(uniques) else np.empty(len(array), dtype=object)
     missing = np.flatnonzero(codes < 0)
     if len(missing):
-        by_kind: dict[type, Any] = {}
-        for i in missing:
-            value = array[i]
-            out[i] = by_kind[type(value)] if type(value) in by_kind else by_kind.setdefault(type(value), func(value))
+        values = array[missing]
+        kinds = [type(v) for v in values] if values.dtype == object else [values.dtype.type] * len(values)
+        kind_codes, distinct_kinds = pd.factorize(pd.Series(kinds, dtype=object))   # in order of appearance
+        for k in range(len(distinct_kinds)):                   # func once per kind of missing value
+            mine = np.flatnonzero(kind_codes == k)
+            result = np.empty(len(mine), dtype=object)
+            result.fill(func(values[mine[0]]))
+            out[missing[mine]] = result
     return out
 
 

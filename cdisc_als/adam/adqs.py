@@ -16,6 +16,7 @@ import pandas as pd
 
 from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
+from cdisc_als.adam.assemble import frame_of, sequence_in_subject, stacked_columns, subject_key_order
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
 from cdisc_als.adam.staging import (
@@ -68,21 +69,44 @@ def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
     slopes["ADT"] = slopes["AENDT"]
     slopes["ADY"] = d.study_day(slopes["ADT"], slopes["USUBJID"].map(adsl.set_index("USUBJID")["RFSTDT"]))
     slopes["ANL01FL"] = "Y"
-    adqs = pd.concat([visits.drop(columns=["_DIST", "VISITNUM", "DTC"]), slopes], ignore_index=True)
-    return finish_bds(attach_param_text(adqs, parameters, "ADQS"), adsl)
+    visits = attach_param_text(visits.drop(columns=["_DIST", "VISITNUM", "DTC"]), parameters, "ADQS")
+    return finish_bds(visits, adsl, attach_param_text(slopes, parameters, "ADQS"))
 
 
-def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+def finish_bds(frame: pd.DataFrame, adsl: pd.DataFrame, *more: pd.DataFrame) -> pd.DataFrame:
     """Treatment and population variables from ADSL and ASEQ; sorted by subject, PARAMN (the
-    parameters.csv order), visit and date."""
+    parameters.csv order), visit and date. `more`: further records stacked under `frame` (as pd.concat,
+    but column by column: the records are copied once, in their final order)."""
     subject = adsl.set_index("USUBJID")
+    keys = ["PARAMN", "AVISITN", "ADT"]
+    columns = stacked_columns([frame, *more])
+    codes, subjects = pd.factorize(columns["USUBJID"] if columns else frame["USUBJID"], use_na_sentinel=True)
+    order = subject_key_order(codes, subjects, [columns[k] for k in keys]) if columns else None
+    if order is None:               # other kinds of keys or columns: pandas' concat and sort
+        return _finish_sorted(pd.concat([frame, *more], ignore_index=True) if more else frame, subject)
+    arrays = {name: values[order] for name, values in columns.items()}
+    sorted_codes = codes[order]
+    for target, source in ADSL_VARIABLES:
+        arrays[target] = _per_subject(subject[source], subjects)[sorted_codes]
+    arrays["ASEQ"] = sequence_in_subject(sorted_codes)
+    return frame_of(arrays)
+
+
+ADSL_VARIABLES = (("STUDYID", "STUDYID"), ("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTP", "TRT01P"),
+                  ("TRTPN", "TRT01PN"), ("TRTA", "TRT01A"), ("FASFL", "FASFL"))
+
+
+def _per_subject(values: pd.Series, subjects) -> np.ndarray:
+    """values (indexed by USUBJID) of each subject, then a missing value for code -1."""
+    mapped = pd.Series(subjects).map(values).to_numpy()
+    return np.concatenate([mapped, np.array([np.nan], dtype=mapped.dtype if mapped.dtype != object else object)])
+
+
+def _finish_sorted(frame: pd.DataFrame, subject: pd.DataFrame) -> pd.DataFrame:
     codes, subjects = pd.factorize(frame["USUBJID"], use_na_sentinel=True)   # one lookup per subject
     frame = frame.copy(deep=False)          # the columns below are new arrays: the input is never written
-    for target, source in (("STUDYID", "STUDYID"), ("SUBJID", "SUBJID"), ("SITEID", "SITEID"), ("TRTP", "TRT01P"),
-                           ("TRTPN", "TRT01PN"), ("TRTA", "TRT01A"), ("FASFL", "FASFL")):
-        values = pd.Series(subjects).map(subject[source]).to_numpy()
-        values = np.concatenate([values, np.array([np.nan], dtype=values.dtype if values.dtype != object else object)])
-        frame[target] = values[codes]
+    for target, source in ADSL_VARIABLES:
+        frame[target] = _per_subject(subject[source], subjects)[codes]
     frame = frame.sort_values(["USUBJID", "PARAMN", "AVISITN", "ADT"], kind="stable")
     frame.index = pd.RangeIndex(len(frame))
     frame["ASEQ"] = (frame.groupby("USUBJID").cumcount() + 1).astype(float)

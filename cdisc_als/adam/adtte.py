@@ -110,8 +110,10 @@ def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_
     ss, supp = sdtm.get("SS"), sdtm.get("SUPPSS")
     if ss is not None and supp is not None and len(supp):
         flagged = supp[(supp["QNAM"] == "SSOTHMSC") & (supp["QVAL"] == "Y")]
-        keys = set(zip(flagged["USUBJID"], pd.to_numeric(flagged["IDVARVAL"], errors="coerce"), strict=True))
-        rows = ss[[(u, float(s)) in keys for u, s in zip(ss["USUBJID"], ss["SSSEQ"], strict=True)]]
+        keys = pd.MultiIndex.from_arrays([flagged["USUBJID"].to_numpy(object),
+                                          pd.to_numeric(flagged["IDVARVAL"], errors="coerce").to_numpy(float)])
+        rows = ss[pd.MultiIndex.from_arrays([ss["USUBJID"].to_numpy(object),
+                                             ss["SSSEQ"].to_numpy(float)]).isin(keys) & ss["SSSEQ"].notna()]
         sources.append(d.EventSource("OTHERMSC", pd.DataFrame({"USUBJID": rows["USUBJID"], "DATE": to_date(rows["SSDTC"]),
                                                                "SRCSEQ": rows["SSSEQ"]}),
                                      3, "STARTED ANOTHER MSC THERAPY", "SS", "SSDTC"))
@@ -142,6 +144,28 @@ def _last_assessment(tokens: list[str], adam: dict[str, pd.DataFrame] | None) ->
     return source, set(records.loc[records["BASE"].notna(), "USUBJID"])
 
 
+def _token_records(parameters: dict[str, Parameter],
+                   adam: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame] | None:
+    """The BDS datasets cut to what the `<ADAM>.<PARAMCD>>BASE` tokens read: the analysis records (ANL01FL =
+    Y) of those parameters and the columns analysis_records keeps, selected once for every parameter
+    that reads them (a dataset without PARAMCD or ANL01FL is passed on as it is)."""
+    if not adam:
+        return adam
+    wanted: dict[str, set[str]] = {}
+    for parameter in parameters.values():
+        for match in filter(None, map(ADAM_TOKEN.fullmatch, (t.strip() for t in parameter.source.split(";")))):
+            wanted.setdefault(match.group(1), set()).add(match.group(2))
+    out = dict(adam)
+    for dataset, codes in wanted.items():
+        frame = adam.get(dataset)
+        if frame is None or not {"PARAMCD", "ANL01FL"} <= set(frame.columns):
+            continue
+        keep = [c for c in ("USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN", "PARAMCD", "ANL01FL")
+                if c in frame.columns]
+        out[dataset] = frame.loc[frame["PARAMCD"].isin(codes) & (frame["ANL01FL"] == "Y"), keep]
+    return out
+
+
 def origin_dates(sv: pd.DataFrame, study: Study) -> pd.Series:
     """USUBJID -> date of the time-to-event origin visit (study.yaml survival.origin_visit)."""
     visit = study.survival_origin
@@ -153,15 +177,23 @@ def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
                 parameters: dict[str, Parameter], adam: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One record per subject and parameter; `adam` holds the BDS datasets that `<ADAM>.<PARAMCD>>BASE`
     tokens read (e.g. {'ADQS': adqs})."""
+    adam = _token_records(parameters, adam)
     start = adsl["USUBJID"].map(origin_dates(sdtm["SV"], study))
     subjects = adsl[["USUBJID"]].assign(STARTDT=start).dropna(subset=["STARTDT"])
     cutoff = d.DataCutoff(pd.Timestamp(study.survival_cutoff))
     parts = []
+    selected: dict[str, d.EventSource] = {}        # a token shared by several parameters is selected once
+    censoring: dict[bool, list[d.EventSource]] = {}     # by whether death is an event
     for paramn, (paramcd, parameter) in enumerate(parameters.items(), start=1):
         tokens = [t.strip() for t in parameter.source.split(";") if t.strip()]
-        events = [event_source(t, sdtm, adsl, study, adam) for t in tokens]
+        events = [selected[t] if t in selected else selected.setdefault(t, event_source(t, sdtm, adsl, study, adam))
+                  for t in tokens]
         assessments, with_baseline = _last_assessment(tokens, adam)
-        censors = _censor_sources(sdtm, adsl, death_is_event=DEATH_TOKEN in tokens, assessments=assessments)
+        death = DEATH_TOKEN in tokens
+        if death not in censoring:
+            censoring[death] = _censor_sources(sdtm, adsl, death_is_event=death)
+        # the last known alive date (last of the list) gives way to the last assessment when there is one
+        censors = censoring[death] if assessments is None else [*censoring[death][:-1], assessments]
         eligible = subjects if assessments is None else subjects[subjects["USUBJID"].isin(with_baseline)]
         if eligible.empty:
             continue

@@ -93,14 +93,44 @@ def analysis_visits(records: pd.DataFrame, date_col: str, anchor: pd.Series, stu
 def flag_analysis_records(frame: pd.DataFrame) -> pd.DataFrame:
     """ANL01FL = 'Y' on one record per USUBJID/PARAMCD/AVISIT (nearest to the target day, first date)."""
     order = ["USUBJID", "PARAMCD", "AVISITN", "_DIST", "ADT"]
-    keys = frame[order]
-    scheduled = keys[(frame["AVISIT"] != "UNSCHEDULED").to_numpy()].sort_values(order)
-    keep = scheduled.groupby(["USUBJID", "PARAMCD", "AVISITN"], sort=False).head(1).index
-    flag = pd.Series("", index=frame.index, dtype=object)
-    flag.loc[keep] = "Y"
+    scheduled = np.flatnonzero((frame["AVISIT"] != "UNSCHEDULED").to_numpy())
+    first = _first_in_groups(frame, scheduled, order)
+    if first is None:                       # missing keys or other kinds of values: pandas' sort and groupby
+        keys = frame[order].take(scheduled).set_axis(scheduled)
+        ordered = keys.sort_values(order)
+        first = ordered.groupby(["USUBJID", "PARAMCD", "AVISITN"], sort=False).head(1).index.to_numpy()
+    flag = np.full(len(frame), "", dtype=object)
+    flag[first] = "Y"
     frame = frame.copy(deep=False)          # ANL01FL is a new array: the input is never written
-    frame["ANL01FL"] = flag.to_numpy()
+    frame["ANL01FL"] = flag
     return frame
+
+
+def _first_in_groups(frame: pd.DataFrame, rows: np.ndarray, order: list[str]) -> np.ndarray | None:
+    """Positions (among `rows`) of the first record of each group of order[:3] when sorted by `order`
+    (text keys by their sorted distinct values, dates as numbers); None when a key has missing values or
+    is neither text, number nor date."""
+    sortable = []
+    for name in order:
+        values = frame[name].to_numpy()[rows]
+        if values.dtype == object:
+            codes, uniques = pd.factorize(values, sort=True)
+            if (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
+                return None
+            values = codes
+        elif values.dtype.kind == "M":
+            if np.isnat(values).any():
+                return None
+            values = values.view(np.int64)
+        elif values.dtype.kind not in "fiu" or (values.dtype.kind == "f" and np.isnan(values).any()):
+            return None
+        sortable.append(values)
+    ranked = np.lexsort(sortable[::-1])
+    group = [v[ranked] for v in sortable[:3]]
+    starts = np.ones(len(ranked), dtype=bool)
+    if len(ranked):
+        starts[1:] = np.any([g[1:] != g[:-1] for g in group], axis=0)
+    return rows[ranked[starts]]
 
 
 def add_baseline(frame: pd.DataFrame, baseline_month: float = 0.0) -> pd.DataFrame:

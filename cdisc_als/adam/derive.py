@@ -21,7 +21,21 @@ def impute_date(dtc: pd.Series, mode: str = "first", min_date: pd.Series | None 
     and flagged 'M'. An imputed date is moved up to min_date or down to max_date when given
     (never for a complete date). A blank or year-less value stays missing with no flag.
     """
-    text = dtc.fillna("").astype(str).str.slice(0, 10)
+    codes, uniques = pd.factorize(dtc.fillna("").astype(str).str.slice(0, 10))      # parsed once per distinct value
+    date, flag = _impute_distinct(pd.Series(uniques, dtype=object), mode)
+    date = pd.Series(date.to_numpy()[codes] if len(uniques) else np.array([], dtype="datetime64[ns]"),
+                     index=dtc.index, name=dtc.name)
+    flag = pd.Series(flag[codes] if len(uniques) else np.array([], dtype=object), index=dtc.index)
+    imputed = flag != ""
+    if min_date is not None:
+        date = date.where(~(imputed & (date < min_date)), min_date)
+    if max_date is not None:
+        date = date.where(~(imputed & (date > max_date)), max_date)
+    return date, flag
+
+
+def _impute_distinct(text: pd.Series, mode: str) -> tuple[pd.Series, np.ndarray]:
+    """impute_date's date and flag of distinct ISO 8601 texts (at most 10 characters, never missing)."""
     year = text.str.slice(0, 4)
     month = text.str.slice(5, 7)
     day = text.str.slice(8, 10)
@@ -44,13 +58,7 @@ def impute_date(dtc: pd.Series, mode: str = "first", min_date: pd.Series | None 
     if mode == "last":
         year_only = year_only + pd.offsets.MonthEnd(0)
     date = full.where(has_day, day_fill.where(has_month & ~has_day, year_only))
-    flag = pd.Series(np.where(has_day, "", np.where(has_month, "D", np.where(has_year, "M", ""))), index=dtc.index)
-    imputed = flag != ""
-    if min_date is not None:
-        date = date.where(~(imputed & (date < min_date)), min_date)
-    if max_date is not None:
-        date = date.where(~(imputed & (date > max_date)), max_date)
-    return date, flag
+    return date, np.where(has_day, "", np.where(has_month, "D", np.where(has_year, "M", ""))).astype(object)
 
 
 def study_day(date: pd.Series, reference: pd.Series) -> pd.Series:

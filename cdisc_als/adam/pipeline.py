@@ -62,6 +62,22 @@ def _sas_dates(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFra
     return out
 
 
+def _blank_missing_text(frame: pd.DataFrame, metadata: Metadata, name: str) -> pd.DataFrame:
+    """Missing values of the text (Char) variables as '' in one vectorised pass, as finalize writes them
+    (records stacked from parts without a column hold NaN there; finalize would convert them one by one)."""
+    out = frame.copy(deep=False)              # blanked columns are new arrays: the input is never written
+    for var in metadata.dataset(name).variables:
+        if var.type != "Char" or var.name not in out.columns or out[var.name].dtype != object:
+            continue
+        values = out[var.name].to_numpy()
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":    # all text: nothing to blank
+            continue
+        missing = pd.isna(values)
+        if missing.any():
+            out[var.name] = np.where(missing, "", values)
+    return out
+
+
 def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
     """Variables the study spec asks ADaM to derive must be described in the metadata (else finalize
     would drop them): subgroup variables in ADSL and ADTTE, AE window flags in ADAE, one CRITy/CRITyFL
@@ -118,9 +134,11 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
     collected.extend(screened)
     say("building ADaM")
     built = build_adam(sdtm, study, metadata)
+    del sdtm                                  # the SDTM records are not needed any more: freed before finalize
     final = {}
     for name in list(built):
-        final[name] = finalize(_sas_dates(built.pop(name), metadata, name), name, metadata)
+        final[name] = finalize(_blank_missing_text(_sas_dates(built.pop(name), metadata, name), metadata, name),
+                               name, metadata)
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -62,8 +62,14 @@ def _wide(analysis: dict[str, pd.DataFrame], paramcd: str) -> tuple[pd.DataFrame
     return values, dates
 
 
-def _two_point(analysis: dict[str, pd.DataFrame], spec: SlopeSpec, study: Study) -> pd.DataFrame:
-    values, dates = _wide(analysis, spec.first)
+def _two_point(analysis: dict[str, pd.DataFrame], spec: SlopeSpec, study: Study,
+               wide: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> pd.DataFrame:
+    """The two-point slope parameter of `spec`; `wide` caches _wide per parameter (several slopes of one
+    parameter pivot it once)."""
+    wide = {} if wide is None else wide
+    if spec.first not in wide:
+        wide[spec.first] = _wide(analysis, spec.first)
+    values, dates = wide[spec.first]
     base = study.baseline_visit.month
     if spec.second == "lead-in":
         start, end, avisit, avisitn = study.first_visit.month, base, "LEAD-IN", 100.0
@@ -116,11 +122,13 @@ def derive_slope_params(visits: pd.DataFrame, parameters: dict[str, Parameter], 
     built: dict[str, pd.DataFrame] = {}
     specs = slope_specs(parameters)
     wanted = {spec.first for spec in specs if spec.kind == "slope"}
-    analysis = visits[visits["PARAMCD"].isin(wanted) & (visits["ANL01FL"] == "Y") & visits["AVISITN"].notna()]
+    analysis = visits.loc[visits["PARAMCD"].isin(wanted) & (visits["ANL01FL"] == "Y") & visits["AVISITN"].notna(),
+                          ["USUBJID", "PARAMCD", "AVISITN", "AVAL", "ADT"]]
     by_parameter = dict(tuple(analysis.groupby("PARAMCD", sort=False)))
+    wide: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     for spec in specs:
         if spec.kind == "slope":
-            built[spec.paramcd] = _two_point(by_parameter, spec, study)
+            built[spec.paramcd] = _two_point(by_parameter, spec, study, wide)
             continue
         first, second = built.get(spec.first), built.get(spec.second)
         if first is None or second is None:

@@ -172,14 +172,17 @@ def attach_stage_criteria(visits: pd.DataFrame, stage_records: pd.DataFrame) -> 
     flagged = stage_records[stage_records[criteria].fillna("").ne("").any(axis=1)] if criteria else stage_records
     if flagged.empty:
         return visits
-    out = visits.copy()
+    out = visits.copy(deep=False)           # the criteria columns below are new arrays: the input is never written
+    stage_rows = np.flatnonzero(out["PARAMCD"].isin(set(flagged["PARAMCD"])).to_numpy())
+    target = out[keys].take(stage_rows).assign(_ROW=stage_rows)
+    found = target.merge(flagged[[*keys, *criteria]].drop_duplicates(keys), on=keys, how="inner")
+    rows = found["_ROW"].to_numpy()
     for column in criteria:
-        if column not in out.columns:
-            out[column] = ""
-    target = out.loc[out["PARAMCD"].isin(set(flagged["PARAMCD"])), keys]
-    found = target.reset_index().merge(flagged[[*keys, *criteria]].drop_duplicates(keys), on=keys, how="inner")
-    for column in criteria:
-        out.loc[found["index"].to_numpy(), column] = found[column].fillna("").to_numpy()
+        values = out[column].to_numpy(copy=True) if column in out.columns else np.full(len(out), "", dtype=object)
+        if values.dtype != object:
+            values = values.astype(object)
+        values[rows] = found[column].fillna("").to_numpy()
+        out[column] = values
     return out
 
 

@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import factorized
 from cdisc_als.study import PermanentVentilation
 
 DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?)?")
@@ -23,10 +24,13 @@ DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?
 def duration_hours(duration: pd.Series) -> pd.Series:
     """ISO 8601 durations of days, hours and minutes (P1D, PT22H, PT7.5H, PT20H30M) -> hours; anything
     else (blank, weeks, years, malformed) -> NaN."""
-    text = duration.where(duration.map(lambda v: isinstance(v, str)), "").astype(str).str.strip()
+    codes, uniques = factorized(duration)        # parsed once per distinct value
+    distinct = pd.Series(uniques, dtype=object)
+    text = distinct.where(distinct.map(lambda v: isinstance(v, str)), "").astype(str).str.strip()
     parts = text.str.extract(f"^{DURATION.pattern}$").astype(float)
     hours = 24 * parts[0].fillna(0) + parts[1].fillna(0) + parts[2].fillna(0) / 60
-    return hours.where(parts.notna().any(axis=1)).astype("float64")
+    hours = np.append(hours.where(parts.notna().any(axis=1)).to_numpy("float64"), np.nan)
+    return pd.Series(hours[np.where(codes < 0, len(uniques), codes)], index=duration.index, dtype="float64")
 
 
 def derive_pav_onset(daily: pd.DataFrame, setting: PermanentVentilation) -> pd.DataFrame:

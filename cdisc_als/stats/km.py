@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 
@@ -36,9 +37,14 @@ def km_table(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarra
         return empty, empty, empty, empty
     sorted_time = np.sort(time)
     at_risk = time.size - np.searchsorted(sorted_time, times, side="left")
-    deaths = np.array([np.count_nonzero(time[event] == t) for t in times], dtype=float)
+    deaths = _count_at(np.sort(time[event]), times).astype(float)
     surv = np.cumprod(1.0 - deaths / at_risk)
     return times, at_risk.astype(float), deaths, surv
+
+
+def _count_at(sorted_values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """How many of the sorted values equal each point (binary search: O((n + m) log n))."""
+    return np.searchsorted(sorted_values, points, side="right") - np.searchsorted(sorted_values, points, side="left")
 
 
 def km_restricted_mean(time: np.ndarray, event: np.ndarray, tau: float | None = None,
@@ -83,8 +89,8 @@ def logrank_p(time1: np.ndarray, event1: np.ndarray, time2: np.ndarray, event2: 
     order1 = np.sort(time[~group])
     n_all = time.size - np.searchsorted(order, times, side="left")
     n_1 = (~group).sum() - np.searchsorted(order1, times, side="left")
-    d_all = np.array([np.count_nonzero(event & (time == t)) for t in times], float)
-    d_1 = np.array([np.count_nonzero(event & ~group & (time == t)) for t in times], float)
+    d_all = _count_at(np.sort(time[event]), times).astype(float)
+    d_1 = _count_at(np.sort(time[event & ~group]), times).astype(float)
     expected = d_all * n_1 / n_all
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(n_all > 1, d_all * (n_1 / n_all) * (1 - n_1 / n_all) * (n_all - d_all) / (n_all - 1), 0.0)
@@ -191,28 +197,47 @@ def logrank_k(time, event, group, strata=None) -> LogRank:
     k = len(levels)
     if k < 2:
         return LogRank(math.nan, 0, math.nan, "fewer than two groups with subjects")
-    gidx = np.array([levels.index(g) for g in group])
-    u = np.zeros(k)
-    v = np.zeros((k, k))
+    gidx = pd.factorize(pd.Series(group, dtype=object), use_na_sentinel=False)[0]   # first-seen order, as levels
+    u_terms, v_terms = [np.zeros((1, k))], [np.zeros((1, k, k))]
     for stratum in dict.fromkeys(strata.tolist()):
         sel = strata == stratum
-        t, e, g = time[sel], event[sel], gidx[sel]
-        for tau in np.unique(t[e]):
-            at_risk = t >= tau
-            n = at_risk.sum()
-            n_j = np.bincount(g[at_risk], minlength=k).astype(float)
-            dead = e & (t == tau)
-            d = dead.sum()
-            d_j = np.bincount(g[dead], minlength=k).astype(float)
-            u += d_j - d * n_j / n
-            if n > 1:
-                frac = n_j / n
-                v += d * (n - d) / (n - 1) * (np.diag(frac) - np.outer(frac, frac))
+        u_part, v_part = _logrank_terms(time[sel], event[sel], gidx[sel], k)
+        u_terms.append(u_part)
+        v_terms.append(v_part)
+    # the terms added in the order of the strata and event times, one after the other (as a loop would)
+    u = np.cumsum(np.concatenate(u_terms), axis=0)[-1]
+    v = np.cumsum(np.concatenate(v_terms), axis=0)[-1]
     u, v = u[:-1], v[:-1, :-1]
     if not np.all(np.isfinite(v)) or np.linalg.matrix_rank(v) < k - 1:
         return LogRank(math.nan, k - 1, math.nan, "no events to compare, or a group without subjects at risk")
     chi2 = float(u @ np.linalg.solve(v, u))
     return LogRank(chi2, k - 1, float(special.chdtrc(k - 1, chi2)))
+
+
+def _logrank_terms(t: np.ndarray, e: np.ndarray, g: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct event time tau of one stratum (ascending): observed minus expected events per group,
+    d_j - d n_j / n, and the covariance d (n - d) / (n - 1) (diag(n_j / n) - (n_j / n)(n_j / n)') (times
+    with a single subject at risk add nothing to it); n, n_j at risk (t >= tau) and d, d_j dying at tau
+    counted by binary search in the sorted times, so the cost is O(n log n)."""
+    known = ~np.isnan(t)                   # a record without a time is never at risk nor an event
+    t, e, g = t[known], e[known], g[known]
+    taus = np.unique(t[e])
+    n = t.size - np.searchsorted(np.sort(t), taus, side="left")
+    d = _count_at(np.sort(t[e]), taus)
+    n_j = np.zeros((taus.size, k))
+    d_j = np.zeros((taus.size, k))
+    for j in range(k):
+        mine = g == j
+        n_j[:, j] = mine.sum() - np.searchsorted(np.sort(t[mine]), taus, side="left")
+        d_j[:, j] = _count_at(np.sort(t[mine & e]), taus)
+    u = d_j - d[:, None] * n_j / n[:, None]
+    several = n > 1
+    n, d, frac = n[several], d[several], n_j[several] / n[several, None]
+    spread = 0.0 - frac[:, :, None] * frac[:, None, :]
+    diagonal = np.arange(k)
+    spread[:, diagonal, diagonal] = frac - frac * frac
+    v = (d * (n - d) / (n - 1))[:, None, None] * spread
+    return u, v
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,7 @@ def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJI
 
     out = []
     frame = data.dropna(subset=[value, time])
-    for level, part in frame.groupby(group, sort=True):
-        subjects = []
-        for _, rows in part.groupby(subject, sort=True):
-            months = rows[time].to_numpy(float) - knot
-            design = [(1.0, min(t, 0.0), max(t, 0.0)) for t in months]
-            subjects.append((design, rows[value].to_numpy(float).tolist()))
+    for level, subjects in _subject_designs(frame, group, subject, time, value, knot):
         try:
             fit = fit_random_coefficients(subjects, max_iter=max_iter)
         except ValueError as exc:
@@ -98,6 +93,30 @@ def piecewise_mixed_model(data: pd.DataFrame, group: str, subject: str = "USUBJI
         note = "" if fit.converged else f"REML EM did not converge in {fit.iterations} iterations"
         out.append(SlopeEstimate(str(level), fit.beta[1], fit.se[1], fit.beta[2], fit.se[2], len(subjects),
                                  fit.converged, "REML EM", math.nan, note))
+    return out
+
+
+def _subject_designs(frame: pd.DataFrame, group: str, subject: str, time: str, value: str,
+                     knot: float) -> list[tuple[object, list[tuple[list[tuple[float, float, float]], list[float]]]]]:
+    """Per level of `group` (sorted), its subjects (sorted) as (X rows (1, min(t, 0), max(t, 0)) with t =
+    time - knot, y) in record order: one sort of the whole frame, no per-subject frames."""
+    group_codes, levels = pd.factorize(frame[group], sort=True)
+    subject_codes, _ = pd.factorize(frame[subject], sort=True)
+    keep = (group_codes >= 0) & (subject_codes >= 0)             # as groupby: records without a key are left out
+    order = np.flatnonzero(keep)[np.lexsort((subject_codes[keep], group_codes[keep]))]
+    months = (frame[time].to_numpy(float) - knot)[order]
+    lead = np.where(0.0 < months, 0.0, months).tolist()           # min(t, 0.0) and max(t, 0.0) as Python picks
+    post = np.where(0.0 > months, 0.0, months).tolist()
+    values = frame[value].to_numpy(float)[order].tolist()
+    groups, subjects = group_codes[order], subject_codes[order]
+    starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (subjects[1:] != subjects[:-1])]).tolist()
+    out: list = []
+    current = -1
+    for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
+        if groups[start] != current:
+            current = groups[start]
+            out.append((levels[current], []))
+        out[-1][1].append(([(1.0, lead[k], post[k]) for k in range(start, end)], values[start:end]))
     return out
 
 

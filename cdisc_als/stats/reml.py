@@ -131,14 +131,21 @@ class _Pattern:
 def _start(subjects: list[tuple[Matrix, list[float]]], p: int) -> tuple[Matrix, float]:
     """G and sigma2 to start from: the spread of per-subject least-squares fits and their residuals."""
     fits, rss, dof = [], [], 0
+    solved: dict[tuple, tuple[Matrix, Matrix | None]] = {}     # (X', (X'X)^-1 or None) per design matrix
     for x, y in subjects:
         if len(y) <= p:
             continue
-        xt = _transpose(x)
-        try:
-            coef = _matvec(_inverse(_matmul(xt, x)), _matvec(xt, y))
-        except ValueError:
+        key = tuple(tuple(row) for row in x)
+        if key not in solved:
+            xt = _transpose(x)
+            try:
+                solved[key] = (xt, _inverse(_matmul(xt, x)))
+            except ValueError:
+                solved[key] = (xt, None)
+        xt, inverse = solved[key]
+        if inverse is None:
             continue
+        coef = _matvec(inverse, _matvec(xt, y))
         fits.append(coef)
         resid = [yy - f for yy, f in zip(y, _matvec(x, coef), strict=True)]
         rss.append(math.fsum(r * r for r in resid))

@@ -12,7 +12,9 @@ start like a formula, so nothing is evaluated and no character is added.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +60,15 @@ class RunInfo:
         return "   ".join(p for p in parts if p)
 
 
+_PLAIN_RTF = re.compile(r"[\t\x20-\x5b\x5d-\x7a\x7c\x7e\x7f]*")    # printable ASCII but \ { }: unchanged
+
+
 def rtf_escape(text: str) -> str:
+    text = str(text)
+    if _PLAIN_RTF.fullmatch(text):
+        return text
     out = []
-    for ch in str(text):
+    for ch in text:
         if ch in "\\{}":
             out.append("\\" + ch)
         elif ord(ch) > 127:
@@ -75,7 +83,9 @@ def rtf_escape(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """One environment per process, so each template is compiled once (jinja2 caches them per environment)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
                              autoescape=jinja2.select_autoescape(["html.j2"]), keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)

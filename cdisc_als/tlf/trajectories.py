@@ -34,6 +34,15 @@ def names(output: dict) -> tuple[str, str, str, str]:
     return output["variable"], output.get("time", "ADT"), output.get("origin", "RFSTDT"), output.get("death", "DTHDT")
 
 
+def _subject_lines(points: pd.DataFrame) -> list[np.ndarray]:
+    """The (x, y) points of each subject (records sorted by subject), subjects in record order."""
+    if not len(points):
+        return []
+    subjects = points[SUBJECT].to_numpy()
+    starts = np.flatnonzero(subjects[1:] != subjects[:-1]) + 1
+    return np.split(points[["x", "y"]].to_numpy(), starts)
+
+
 def _unit(output: dict, data: StudyData) -> tuple[str, float]:
     unit = str(output.get("time_unit", "months")).lower()
     if unit == "months":
@@ -73,7 +82,7 @@ def trajectories_figure(output: dict, data: StudyData, ards: dict, catalogue) ->
         members = subjects.loc[subjects[treatment].map(number_text) == arm.arm, SUBJECT]
         mine = points[points["arm"] == arm.arm]
         color = COLORS[k % len(COLORS)]
-        lines = [g[["x", "y"]].to_numpy() for _, g in mine.groupby(SUBJECT, sort=False)]
+        lines = _subject_lines(mine)
         opacity = float(np.clip(15.0 / max(len(lines), 1), 0.08, 0.55))       # many subjects: fainter lines
         ax.add_collection(LineCollection(lines, colors=color, linewidths=0.8 if len(lines) <= 100 else 0.5,
                                          alpha=opacity))
@@ -83,8 +92,11 @@ def trajectories_figure(output: dict, data: StudyData, ards: dict, catalogue) ->
         drawn = died if limit is None else died[died <= limit]
         last = mine.groupby(SUBJECT).tail(1).set_index(SUBJECT)
         with_value = drawn[drawn.index.isin(last.index)]
-        for subject, when in with_value.items():
-            ax.plot([last.at[subject, "x"], when], [last.at[subject, "y"]] * 2, ":", color="grey", linewidth=0.7)
+        if len(with_value):                 # one dotted segment per death, from the last value to the death
+            ends = last.loc[with_value.index]
+            segments = np.stack([np.column_stack([ends["x"].to_numpy(float), with_value.to_numpy(float)]),
+                                 np.column_stack([ends["y"].to_numpy(float)] * 2)], axis=-1)
+            ax.add_collection(LineCollection(segments, colors="grey", linewidths=0.7, linestyles=":", zorder=2))
         ax.plot(with_value, last.loc[with_value.index, "y"], "x", color="black", markersize=6, mew=1.4)
         without = drawn[~drawn.index.isin(last.index)]
         if len(without):

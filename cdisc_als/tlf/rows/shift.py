@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc_als.columnar import map_distinct
 from cdisc_als.stats.stages import MISSING, stage_shift
 from cdisc_als.tlf.ard import decimals_fmt
 from cdisc_als.tlf.context import SUBJECT
-from cdisc_als.tlf.filters import number_text
+from cdisc_als.tlf.filters import number_text, number_texts
 from cdisc_als.tlf.rows import PLACEHOLDER, LayoutContext, LayoutLine, RowContext, RowType, fill, row_type
 from cdisc_als.tlf.rows.categorical import levels_of
 
@@ -47,7 +48,8 @@ def _visit_label(row: dict) -> str:
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as level texts ('1' for 1.0), missing as None."""
-    text = values.map(lambda v: "" if v is None else number_text(v)).astype(str).str.strip()
+    text = pd.Series(map_distinct(values, lambda v: str("" if v is None else number_text(v)).strip()),
+                     index=values.index, dtype=object, name=values.name)
     return text.where(text != "", None)
 
 
@@ -79,9 +81,10 @@ def _levels(ctx: RowContext, variable: str, baseline: str) -> list[tuple[str, st
     return levels + [(v, ctx.study.decode(ctx.dataset, variable, v)) for v in extra]
 
 
-def _at_visit(ctx: RowContext, visit: str, number: str, variable: str) -> pd.DataFrame:
-    """One record per subject at the visit (the first when there are several; reported)."""
-    part = ctx.data[ctx.data[visit].map(number_text) == number] if visit in ctx.data else ctx.data.iloc[0:0]
+def _at_visit(ctx: RowContext, visit_texts: pd.Series | None, number: str, variable: str) -> pd.DataFrame:
+    """One record per subject at the visit (the first when there are several; reported); `visit_texts`:
+    number_texts of the visit variable (None when the data lack it)."""
+    part = ctx.data[visit_texts == number] if visit_texts is not None else ctx.data.iloc[0:0]
     repeated = part[SUBJECT].duplicated() if SUBJECT in part else pd.Series(False, index=part.index)
     if repeated.any():
         ctx.finding("TLF-SHIFT-DUPLICATE", f"{int(repeated.sum())} subject(s) have more than one record at visit "
@@ -105,8 +108,9 @@ def _compute(ctx: RowContext) -> None:
         known = ctx.data.assign(_B=_text(ctx.data[baseline])).dropna(subset=["_B"])
         base = known.drop_duplicates(SUBJECT).set_index(SUBJECT)["_B"]
     template = _visit_label(ctx.row)
+    visit_texts = number_texts(ctx.data[visit]) if visit in ctx.data and not ctx.mock else None
     for number in _visits(ctx, visit):
-        records = _at_visit(ctx, visit, number, variable) if not ctx.mock else ctx.data
+        records = _at_visit(ctx, visit_texts, number, variable) if not ctx.mock else ctx.data
         heading = _heading(template, records, visit, number)
         ctx.add("label", heading, "text", variable=visit, level=number, label="Visit")
         value = records.assign(_V=_text(records[variable])).set_index(SUBJECT)["_V"] if len(records) else \

@@ -1,0 +1,100 @@
+"""The columnar helpers that keep ADaM and TLF linear in the number of records: each against a
+hand-worked example (and pandas where the helper promises pandas' result)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_als.adam.assemble import sequence_in_subject, stacked_columns, subject_key_order
+from cdisc_als.adam.bds import flag_analysis_records
+from cdisc_als.columnar import map_distinct
+from cdisc_als.stats.km import km_table, logrank_k
+from cdisc_als.stats.models import _subject_designs
+from cdisc_als.tlf.render import rtf_escape
+
+
+def test_stacked_columns_fill_missing_columns_as_concat_does():
+    first = pd.DataFrame({"USUBJID": ["B", "A"], "AVAL": [1.0, 2.0], "DTYPE": ["", "X"]})
+    second = pd.DataFrame({"USUBJID": ["A"], "AVAL": [3.0], "ADT": pd.to_datetime(["2020-01-02"])})
+    columns = stacked_columns([first, second])
+    assert list(columns) == ["USUBJID", "AVAL", "DTYPE", "ADT"]
+    assert columns["AVAL"].tolist() == [1.0, 2.0, 3.0]
+    assert columns["DTYPE"][:2].tolist() == ["", "X"] and math.isnan(columns["DTYPE"][2])
+    assert np.isnat(columns["ADT"][:2]).all() and columns["ADT"][2] == np.datetime64("2020-01-02")
+    expected = pd.concat([first, second], ignore_index=True)
+    assert pd.DataFrame(columns).equals(expected)
+    # a column of text in one part and numbers in the other: left to pd.concat
+    assert stacked_columns([first, second.assign(DTYPE=[1.0])]) is None
+
+
+def test_subject_key_order_sorts_subject_then_keys_missing_last_stably():
+    subjects = pd.Series(["S2", "S1", "S2", "S1", "S1"])
+    codes, uniques = pd.factorize(subjects)
+    paramn = np.array([1.0, 2.0, 1.0, np.nan, 2.0])
+    adt = pd.to_datetime(["2020-01-02", "2020-01-01", None, "2020-01-01", "2019-12-31"]).to_numpy()
+    order = subject_key_order(codes, uniques, [paramn, adt])
+    # S1: (2, 2019-12-31) row 4, (2, 2020-01-01) row 1, (NaN) row 3; S2: (1, 2020-01-02) row 0, (1, NaT) row 2
+    assert order.tolist() == [4, 1, 3, 0, 2]
+    frame = pd.DataFrame({"U": subjects, "P": paramn, "D": adt})
+    assert order.tolist() == frame.sort_values(["U", "P", "D"], kind="stable").index.tolist()
+    assert subject_key_order(codes, uniques, [np.array(list("abcde"), dtype=object)]) is None
+
+
+def test_sequence_in_subject_counts_within_runs():
+    assert sequence_in_subject(np.array([0, 0, 1, 1, 1, 2])).tolist() == [1.0, 2.0, 1.0, 2.0, 3.0, 1.0]
+    seq = sequence_in_subject(np.array([3, -1]))
+    assert seq[0] == 1.0 and math.isnan(seq[1])
+
+
+def test_flag_analysis_records_nearest_then_first_date():
+    frame = pd.DataFrame({
+        "USUBJID": ["A", "A", "A", "B", "B"], "PARAMCD": ["X"] * 5, "AVISIT": ["M1", "M1", "UNSCHEDULED", "M1", "M1"],
+        "AVISITN": [1.0, 1.0, np.nan, 1.0, 1.0], "_DIST": [3.0, 1.0, np.inf, 2.0, 2.0],
+        "ADT": pd.to_datetime(["2020-01-01", "2020-01-05", "2020-02-01", "2020-01-09", "2020-01-03"])})
+    # A: the record 1 day from the target; B: equally near, the earlier date
+    assert flag_analysis_records(frame)["ANL01FL"].tolist() == ["", "Y", "", "", "Y"]
+    with_missing = frame.assign(ADT=frame["ADT"].where(frame.index != 0))     # pandas fallback, same rule
+    assert flag_analysis_records(with_missing)["ANL01FL"].tolist() == ["", "Y", "", "", "Y"]
+
+
+def test_map_distinct_calls_once_per_value_and_per_kind_of_missing():
+    calls = []
+
+    def func(value):
+        calls.append(value)
+        return repr(value)
+
+    out = map_distinct(np.array(["a", None, np.nan, "a", None, np.nan], dtype=object), func)
+    assert out.tolist() == ["'a'", "None", "nan", "'a'", "None", "nan"]
+    assert len(calls) == 3
+
+
+def test_km_death_counts_and_logrank_by_hand():
+    # times 1, 2, 2, 3 (event, event, event, censored): deaths 1 at t=1, 2 at t=2
+    times, at_risk, deaths, surv = km_table(np.array([1.0, 2.0, 2.0, 3.0]), np.array([True, True, True, False]))
+    assert times.tolist() == [1.0, 2.0] and at_risk.tolist() == [4.0, 3.0] and deaths.tolist() == [1.0, 2.0]
+    assert surv.tolist() == pytest.approx([0.75, 0.25])
+    # two groups: A dies at 1 and 3, B at 2 and is censored at 4. Per event time (n, n_A, d, d_A):
+    # t=1 (4, 2, 1, 1): O-E = 0.5, V = 0.25; t=2 (3, 1, 1, 0): -1/3, 2/9; t=3 (2, 1, 1, 1): 0.5, 0.25
+    result = logrank_k([1, 3, 2, 4], [True, True, True, False], ["A", "A", "B", "B"])
+    u, v = 0.5 - 1 / 3 + 0.5, 0.25 + 2 / 9 + 0.25
+    assert result.chi2 == pytest.approx(u * u / v) and result.df == 1
+
+
+def test_subject_designs_split_each_arm_and_subject_in_record_order():
+    frame = pd.DataFrame({"ARM": ["b", "a", "a", "a"], "ID": ["S3", "S2", "S1", "S2"],
+                          "T": [1.0, -2.0, 0.0, 3.0], "Y": [5.0, 6.0, 7.0, 8.0]})
+    groups = _subject_designs(frame, "ARM", "ID", "T", "Y", knot=0.0)
+    assert [level for level, _ in groups] == ["a", "b"]
+    assert groups[0][1] == [([(1.0, 0.0, 0.0)], [7.0]),                       # S1
+                            ([(1.0, -2.0, 0.0), (1.0, 0.0, 3.0)], [6.0, 8.0])]  # S2, records in order
+    assert groups[1][1] == [([(1.0, 0.0, 1.0)], [5.0])]
+
+
+def test_rtf_escape_plain_text_unchanged_and_specials_escaped():
+    assert rtf_escape("Riluzole Alone (N = 30)") == "Riluzole Alone (N = 30)"
+    assert rtf_escape("a{b}\\c\nd\x01é") == "a\\{b\\}\\\\c\\line d\\u233?"
