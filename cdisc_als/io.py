@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -74,15 +75,27 @@ def is_formula_like(text: str) -> bool:
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """neutralise_formula on every text cell (numeric columns untouched); the frame itself if nothing changes."""
-    text_columns = [c for c in frame.columns if frame[c].dtype == object]
-    risky = [c for c in text_columns
-             if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)).any()]
-    if not risky:
+    """neutralise_formula on every text cell (numeric columns untouched); the frame itself if nothing changes.
+    Each distinct value is judged once; cells that are not formula-like keep their own objects."""
+    changed: dict[int, np.ndarray] = {}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype != object:
+            continue
+        values = column.to_numpy()
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        formula = np.array([isinstance(u, str) and is_formula_like(u) for u in uniques], dtype=bool)
+        if not formula.any():
+            continue
+        hits = np.flatnonzero((codes >= 0) & formula[np.maximum(codes, 0)])
+        quoted = values.copy()
+        quoted[hits] = ["'" + value for value in values[hits]]
+        changed[position] = quoted
+    if not changed:
         return frame
     out = frame.copy()
-    for column in risky:
-        out[column] = out[column].map(neutralise_formula)
+    for position, quoted in changed.items():
+        out.isetitem(position, quoted)
     return out
 
 
