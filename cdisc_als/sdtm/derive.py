@@ -14,7 +14,7 @@ from cdisc_als.study import Study
 def derive_seq(frame: pd.DataFrame, domain: str, sort: list[str]) -> pd.DataFrame:
     """Sort by `sort` (USUBJID first) and number records 1, 2, ... within each USUBJID as --SEQ."""
     keys = [k for k in sort if k in frame.columns] or ["USUBJID"]
-    out = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = frame.sort_values(keys, kind="stable", ignore_index=True)
     out[f"{domain}SEQ"] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
     return out
 

@@ -58,7 +58,15 @@ class DomainResult:
 
 
 def _transpose(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """Wide columns -> one row per listed column: _COLUMN, _VALUE and the entry's `set` values."""
+    """Wide columns -> one row per listed column: _COLUMN, _VALUE and the entry's `set` values, records in
+    raw row order and, within a row, in the order of the listed columns."""
+    for entry in spec["columns"]:
+        if entry["column"] not in frame.columns:
+            raise KeyError(f"transpose column {entry['column']!r} is not in the source table")
+    set_keys = [list(entry.get("set") or {}) for entry in spec["columns"]]
+    if (len(frame) and all(keys == set_keys[0] for keys in set_keys)
+            and not set(set_keys[0]) & {*frame.columns, "_COLUMN", "_VALUE"}):
+        return _transpose_positions(frame, spec, set_keys[0])
     parts = []
     skip_blank = spec.get("skip_blank", True)
     for entry in spec["columns"]:
@@ -76,29 +84,57 @@ def _transpose(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     order = {e["column"]: k for k, e in enumerate(spec["columns"])}
     long = pd.concat(parts, ignore_index=True)
     long["_ORDER"] = long["_COLUMN"].map(order)
-    return long.sort_values(["_ROW", "_ORDER"], kind="stable").drop(columns="_ORDER").reset_index(drop=True)
+    return long.sort_values(["_ROW", "_ORDER"], kind="stable", ignore_index=True).drop(columns="_ORDER")
+
+
+def _transpose_positions(frame: pd.DataFrame, spec: dict, set_keys: list[str]) -> pd.DataFrame:
+    """_transpose for specs whose entries all set the same new columns: the records are taken from the
+    table once, by position, instead of one copy of the table per listed column."""
+    skip_blank = spec.get("skip_blank", True)
+    order = {e["column"]: k for k, e in enumerate(spec["columns"])}
+    positions, entries, values = [], [], []
+    for k, entry in enumerate(spec["columns"]):
+        value = frame[entry["column"]].fillna("").astype(str).to_numpy(dtype=object)
+        keep = np.flatnonzero(value != "") if skip_blank else np.arange(len(frame))
+        positions.append(keep)
+        entries.append(np.full(len(keep), k, dtype=np.intp))
+        values.append(value[keep])
+    position, entry, value = np.concatenate(positions), np.concatenate(entries), np.concatenate(values)
+    ranks = np.array([order[e["column"]] for e in spec["columns"]], dtype=np.intp)
+    rows = frame["_ROW"].to_numpy()[position]
+    ordered = np.lexsort((ranks[entry], rows))          # stable: by _ROW, then the column's rank
+    position, entry, value = position[ordered], entry[ordered], value[ordered]
+    long = _renumbered(frame.take(position))
+    added = {"_COLUMN": np.array([e["column"] for e in spec["columns"]], dtype=object)[entry], "_VALUE": value}
+    for key in set_keys:
+        texts = ["" if e["set"][key] is None else str(e["set"][key]) for e in spec["columns"]]
+        added[key] = np.array(texts, dtype=object)[entry]
+    return pd.concat([long, pd.DataFrame(added, index=long.index)], axis=1)
 
 
 def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.DataFrame, list[dict], list[Finding]]:
     """Apply one source's rules; returns records (with trace), supp values per record and findings."""
-    raw = ctx.raw[source.table].reset_index(drop=True)
+    raw = ctx.raw[source.table]                    # only read: rules and conditions return new columns
+    if not raw.index.equals(pd.RangeIndex(len(raw))):
+        raw = raw.reset_index(drop=True)
     file_name = ctx.files[source.table]
     if source.where is not None:
-        raw = raw[evaluate(source.where, raw).to_numpy()].reset_index(drop=True)
+        raw = _renumbered(raw[evaluate(source.where, raw).to_numpy()])
     if source.unless_subject_in is not None:
         raw = _without_subjects_in(raw, source.unless_subject_in, ctx)
     frame = _transpose(raw, source.transpose) if source.transpose else raw
     rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites, ctx.subject_column)
     findings: list[Finding] = []
-    out = pd.DataFrame(index=frame.index)
+    columns: dict[str, np.ndarray] = {}
     for var, rule in source.variables.items():
         values, problems = apply_rule(frame, rule, rule_ctx)
-        out[var] = values.to_numpy() if len(values) == len(frame) else values.reindex(frame.index).to_numpy()
+        columns[var] = values.to_numpy() if len(values) == len(frame) else values.reindex(frame.index).to_numpy()
         findings += [Finding(file_name, int(frame["_ROW"].iloc[pos]), column, value, f"SDTM-{rule['rule'].upper()}",
                              f"{domain}.{var}: {message}", WARNING if rule["rule"] == "ct" else "error")
                      for pos, column, value, message in problems]
-    out["_SRC_FILE"] = file_name
-    out["_SRC_ROW"] = frame["_ROW"].to_numpy()
+    columns["_SRC_FILE"] = np.full(len(frame), file_name, dtype=object)
+    columns["_SRC_ROW"] = frame["_ROW"].to_numpy()
+    out = pd.DataFrame(columns, index=frame.index)       # built once, not grown column by column
     supp = []
     for spec in source.supp:
         values, problems = apply_rule(frame, spec["value"], rule_ctx)
@@ -114,7 +150,7 @@ def _without_subjects_in(raw: pd.DataFrame, spec: dict, ctx: MappingContext) -> 
     if spec.get("where") is not None:
         other = other[evaluate(spec["where"], other).to_numpy()]
     column = ctx.subject_column
-    return raw[~raw[column].isin(set(other[column]))].reset_index(drop=True)
+    return _renumbered(raw[~raw[column].isin(set(other[column]))])
 
 
 def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_id: str) -> pd.DataFrame:
@@ -143,7 +179,14 @@ def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True).sort_values(["USUBJID", "IDVARVAL", "QNAM"], kind="stable",
-                                                          key=_natural).reset_index(drop=True)
+                                                          key=_natural, ignore_index=True)
+
+
+def _renumbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame just selected from another (so no one else holds it) indexed 0..n-1 in place, without the
+    deep copy reset_index(drop=True) makes."""
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def _natural(column: pd.Series) -> pd.Series:
@@ -213,7 +256,7 @@ def _derive(spec: DomainSpec, data: pd.DataFrame, ctx: MappingContext) -> pd.Dat
         data = derive.derive_seq(data, spec.domain, sort)
     else:
         keys = [k for k in sort if k in data.columns]
-        data = data.sort_values(keys, kind="stable").reset_index(drop=True) if keys else data
+        data = data.sort_values(keys, kind="stable", ignore_index=True) if keys else data
     if "study_day" in steps:
         # DM's own study days (DMDY) use the reference dates it has just derived
         reference = data.set_index("USUBJID")["RFSTDTC"] if "RFSTDTC" in data.columns else ctx.reference
