@@ -86,17 +86,22 @@ def derive_participation_end(dm: pd.DataFrame, variable: str, domains: dict[str,
     and every --DTC, --STDTC and --ENDTC of every other subject-level domain except `exclude` (history
     domains such as MH, whose dates are not contacts), so that no record of a subject (an AE that ends
     after the disposition date, a survival contact) lies after it."""
-    parts = [dm[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in dm.columns
-             if c.endswith("DTC") and c not in ("BRTHDTC",)]
+    columns = [(dm, c) for c in dm.columns if c.endswith("DTC") and c not in ("BRTHDTC",)]
     for name, frame in domains.items():
         if name == "DM" or name in exclude or "USUBJID" not in frame.columns:
             continue
-        parts += [frame[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in frame.columns
-                  if c.endswith("DTC")]
-    dates = pd.concat(parts, ignore_index=True)
-    dates["DTC"] = dates["DTC"].fillna("").astype(str).str.slice(0, 10)
-    dates = dates[dates["DTC"].str.len() == 10]
-    latest = dates.groupby("USUBJID")["DTC"].max()
+        columns += [(frame, c) for c in frame.columns if c.endswith("DTC")]
+    subjects, dates = [], []
+    for frame, column in columns:       # the date text of each distinct value, then the records with a full date
+        codes, uniques = pd.factorize(frame[column].fillna("").astype(str))
+        day = pd.Series(uniques, dtype=object).str.slice(0, 10)
+        full = np.flatnonzero((day.str.len() == 10).to_numpy()[codes])
+        subjects.append(frame["USUBJID"].to_numpy()[full])
+        dates.append(day.to_numpy(dtype=object)[codes[full]])
+    ranks, ordered = pd.factorize(np.concatenate(dates) if dates else np.array([], dtype=object), sort=True)
+    subject = np.concatenate(subjects) if subjects else np.array([], dtype=object)
+    latest_rank = pd.Series(ranks, dtype=np.intp).groupby(subject).max()
+    latest = pd.Series(np.asarray(ordered, dtype=object)[latest_rank.to_numpy()], index=latest_rank.index)
     dm[variable] = dm["USUBJID"].map(latest).fillna("")
     return dm
 

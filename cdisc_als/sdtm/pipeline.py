@@ -59,6 +59,8 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
             continue
         if var.type == "Num":
             columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+            columns[var.name] = values.to_numpy()           # text already: _text would change nothing
         elif values.dtype == object:
             columns[var.name] = map_distinct(values, _text)
         else:
@@ -186,17 +188,12 @@ def _trace(data: pd.DataFrame, domain: str) -> pd.DataFrame:
 def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces: dict[str, pd.DataFrame],
               rejected: dict[tuple[str, int], list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Account for every raw row: rejected (with reasons), mapped to 1 or more records, or not used."""
-    parent = [t for name, t in traces.items() if not name.startswith("SUPP")]
-    used = pd.concat(parent, ignore_index=True)[TRACE] if parent else pd.DataFrame(columns=TRACE)
-    used = used.dropna(subset=["_SRC_ROW"])
-    counts = used.groupby(["_SRC_FILE", "_SRC_ROW"]).size().rename("n").reset_index()
+    used_rows = _trace_rows([t for name, t in traces.items() if not name.startswith("SUPP")])
     summary, detail = [], []
     for name, frame in raw_tables.items():
         file = files[name]
         rows = frame["_ROW"].astype(int).to_numpy()
-        mine = counts[counts["_SRC_FILE"] == file]
-        produced = (pd.Series(mine["n"].to_numpy(), index=mine["_SRC_ROW"].astype(int).to_numpy())
-                    .reindex(rows).fillna(0).astype(int).to_numpy())
+        produced = _records_per_row(rows, used_rows.get(file, []))
         bad_rows = {r for f, r in rejected if f == file}
         is_rejected = np.isin(rows, list(bad_rows)) if bad_rows else np.zeros(len(rows), dtype=bool)
         summary.append({"table": name, "file": file, "rows": len(rows), "rejected": int(is_rejected.sum()),
@@ -211,6 +208,29 @@ def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces
                            "reason": "no domain spec selects this row (all its values blank or filtered)"})
     columns = ["table", "file", "rows", "rejected", "mapped", "mapped_to_several", "not_used", "records"]
     return (pd.DataFrame(summary, columns=columns), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
+
+
+def _trace_rows(traces: list[pd.DataFrame]) -> dict[str, list[np.ndarray]]:
+    """raw file -> the raw rows of its records (one entry per record), from the trace columns."""
+    out: dict[str, list[np.ndarray]] = {}
+    for trace in traces:
+        rows = trace["_SRC_ROW"].to_numpy()
+        known = ~pd.isna(rows)
+        codes, names = pd.factorize(trace["_SRC_FILE"].to_numpy()[known])
+        rows = rows[known]
+        for k, name in enumerate(names):
+            out.setdefault(name, []).append(rows[codes == k].astype(np.int64))
+    return out
+
+
+def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
+    """For each raw row number, the number of records traced to it."""
+    used_rows = np.concatenate(used) if used else np.array([], dtype=np.int64)
+    size = int(max(rows.max(initial=-1), used_rows.max(initial=-1))) + 1
+    valid = used_rows >= 0
+    counts = np.bincount(used_rows[valid], minlength=size)
+    inside = rows >= 0
+    return np.where(inside, counts[np.where(inside, rows, 0)], 0)
 
 
 def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:

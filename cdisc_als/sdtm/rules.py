@@ -52,7 +52,17 @@ class RuleContext:
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame.columns:
         raise KeyError(f"raw column {name!r} is not in the source table")
-    return frame[name].fillna("").astype(str)
+    column = frame[name]
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) in ("string", "empty"):
+        return column                               # text already (raw cells always are): nothing to convert
+    return column.fillna("").astype(str)
+
+
+def _filled(n: int, value: Any) -> np.ndarray:
+    """n cells holding value (whatever its type: a list stays one value per cell)."""
+    cells = np.empty(n, dtype=object)
+    cells.fill(value)
+    return cells
 
 
 def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -61,7 +71,7 @@ def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 
 def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     value = substitute(spec["value"], ctx.study, ctx.domain)
-    return pd.Series([value] * len(frame), index=frame.index, dtype=object), []
+    return pd.Series(_filled(len(frame), value), index=frame.index, dtype=object), []
 
 
 def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -155,7 +165,7 @@ def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) 
 
 
 def rule_concat(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
-    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    out = pd.Series(_filled(len(frame), ""), index=frame.index, dtype=object)
     for part in spec["parts"]:
         out = out + (_col(frame, part["from"]) if isinstance(part, dict) else str(part))
     return out, []
