@@ -41,23 +41,31 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
     last_epoch = study.epochs[-1].epoch
     last_visit = max(epochs)
     dates = date_part(frame[date_var]) if date_var in frame.columns else pd.Series(pd.NaT, index=frame.index)
-    out = pd.Series("", index=frame.index, dtype=object)
+    out = np.full(len(frame), "", dtype=object)
     known = dates.notna() & frame["USUBJID"].isin(visit_dates["USUBJID"])
     if known.any():
-        rec = pd.DataFrame({"USUBJID": frame.loc[known, "USUBJID"], "DATE": dates[known], "_I": frame.index[known]})
-        vis = visit_dates.dropna(subset=["DATE"]).sort_values("DATE")
-        matched = pd.merge_asof(rec.sort_values("DATE"), vis, on="DATE", by="USUBJID", direction="backward")
-        first = vis.groupby("USUBJID")["VISITNUM"].min()
-        visitnum = matched["VISITNUM"].fillna(matched["USUBJID"].map(first))
+        # subjects as integer codes: the as-of match and the lookups run on numbers, not on text
+        positions = np.flatnonzero(known.to_numpy())
+        held = visit_dates.dropna(subset=["DATE"]).sort_values("DATE")
+        codes, subjects = pd.factorize(np.concatenate([held["USUBJID"].to_numpy(dtype=object),
+                                                       frame["USUBJID"].to_numpy(dtype=object)[positions]]),
+                                       use_na_sentinel=False)
+        vis = pd.DataFrame({"_S": codes[:len(held)], "VISITNUM": held["VISITNUM"].to_numpy(),
+                            "DATE": held["DATE"].to_numpy()})
+        rec = pd.DataFrame({"_S": codes[len(held):], "DATE": dates.to_numpy()[positions], "_P": positions})
+        matched = pd.merge_asof(rec.sort_values("DATE"), vis, on="DATE", by="_S", direction="backward")
+        first = vis.groupby("_S")["VISITNUM"].min()
+        visitnum = matched["VISITNUM"].fillna(matched["_S"].map(first))
         epoch = visitnum.map(epochs)
         # max per subject: a repeated last visit must not make the lookup ambiguous (InvalidIndexError)
-        last_date = vis[vis["VISITNUM"] == last_visit].groupby("USUBJID")["DATE"].max()
-        after = matched["DATE"] > matched["USUBJID"].map(last_date)
+        last_date = vis[vis["VISITNUM"] == last_visit].groupby("_S")["DATE"].max()
+        after = matched["DATE"] > matched["_S"].map(last_date)
         if trial_end is not None and len(trial_end):
-            ended = date_part(map_values(matched["USUBJID"], trial_end).fillna(""))
-            after = after | (matched["DATE"] > ended.to_numpy())
+            ended = date_part(map_values(pd.Series(subjects, dtype=object), trial_end).fillna("")).to_numpy()
+            after = after | (matched["DATE"] > ended[matched["_S"].to_numpy()])
         epoch = epoch.where(~after.fillna(False), last_epoch)
-        out.loc[matched["_I"].to_numpy()] = epoch.fillna("").to_numpy()
+        out[matched["_P"].to_numpy()] = epoch.fillna("").to_numpy()
+    out = pd.Series(out, index=frame.index, dtype=object)
     if "VISITNUM" in frame.columns:
         by_visit = map_values(pd.to_numeric(frame["VISITNUM"], errors="coerce"), epochs).fillna("")
         out = out.where(out != "", by_visit)
@@ -115,7 +123,7 @@ def derive_lobxfl(frame: pd.DataFrame, flag: str, date_var: str, by: list[str], 
     eligible = has_result & dates.notna() & ref.notna() & (dates <= ref)
     frame[flag] = ""
     if eligible.any():
-        cand = frame[eligible].assign(_D=dates[eligible])
+        cand = frame.loc[eligible, list(dict.fromkeys(["USUBJID", *by]))].assign(_D=dates[eligible])
         last = cand.sort_values([*by, "_D"], kind="stable").groupby(["USUBJID", *by], sort=False).tail(1).index
         frame.loc[last, flag] = "Y"
     return frame
