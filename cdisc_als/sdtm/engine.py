@@ -33,6 +33,7 @@ class MappingContext:
     subject_column: str = "SUBJID"
     built: dict[str, pd.DataFrame] = field(default_factory=dict)
     present: frozenset[str] | None = None  # raw tables whose file was read (None: every table of `raw`)
+    usubjids: dict[str, str] = field(default_factory=dict)   # subject -> USUBJID, shared by the rules
 
     def has_table(self, name: str) -> bool:
         return name in self.raw if self.present is None else name in self.present
@@ -123,7 +124,7 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
     if source.unless_subject_in is not None:
         raw = _without_subjects_in(raw, source.unless_subject_in, ctx)
     frame = _transpose(raw, source.transpose) if source.transpose else raw
-    rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites, ctx.subject_column)
+    rule_ctx = RuleContext(ctx.study, ctx.metadata, domain, ctx.sites, ctx.subject_column, ctx.usubjids)
     findings: list[Finding] = []
     columns: dict[str, np.ndarray] = {}
     for var, rule in source.variables.items():

@@ -24,7 +24,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ class RuleContext:
     domain: str
     sites: dict[str, str]          # subject -> site (from the subject table)
     subject_column: str = "SUBJID"
+    usubjids: dict[str, str] = field(default_factory=dict)   # subject -> USUBJID, filled as met (shareable)
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -124,12 +125,20 @@ def rule_number(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 
 def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     subject = _col(frame, spec.get("from", ctx.subject_column))
-    site = map_values(subject, ctx.sites)
-    out = on_unique(subject, lambda s: pd.Series(
-        [ctx.study.usubjid(ctx.sites[j], j) if j in ctx.sites else "" for j in s], dtype=object))
+    codes, uniques = pd.factorize(subject)          # text: no missing values
+    distinct = pd.Series(uniques, dtype=object)
+    no_site = distinct.map(ctx.sites).isna().to_numpy()
+    ids = np.array([_usubjid(ctx, j) for j in uniques], dtype=object)
+    out = pd.Series(ids[codes] if len(uniques) else np.array([], dtype=object), index=subject.index, dtype=object)
     problems = [(int(i), spec.get("from", ctx.subject_column), subject.iloc[i], "subject not in the subject table")
-                for i in np.nonzero(site.isna().to_numpy())[0]]
+                for i in np.nonzero(no_site[codes])[0]] if no_site.any() else []
     return out, problems
+
+
+def _usubjid(ctx: RuleContext, subject: str) -> str:
+    if subject not in ctx.usubjids:
+        ctx.usubjids[subject] = ctx.study.usubjid(ctx.sites[subject], subject) if subject in ctx.sites else ""
+    return ctx.usubjids[subject]
 
 
 def rule_visitnum(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
