@@ -21,6 +21,7 @@ from cdisc_als.sdtm.spec import DomainSpec, Source
 from cdisc_als.study import Study
 
 TRACE = ["_SRC_FILE", "_SRC_ROW"]
+REFERENCED = ("DM", "SV")              # mapped domains that later domains read (reference dates, visit dates)
 
 
 @dataclass

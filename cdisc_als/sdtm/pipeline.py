@@ -27,7 +27,7 @@ from cdisc_als.raw.pipeline import RawData, read_and_check_raw
 from cdisc_als.raw.spec import RawSpec, load_raw_spec
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.derive import derive_participation_end
-from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
+from cdisc_als.sdtm.engine import REFERENCED, TRACE, MappingContext, run_domain
 from cdisc_als.sdtm.spec import DomainSpec, load_domain_specs
 from cdisc_als.sdtm.trial_design import SPEC_FILE, build_trial_design
 from cdisc_als.study import Study
@@ -126,7 +126,8 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             continue
         say(f"mapping {spec.domain}")
         result = run_domain(spec, ctx)
-        ctx.built[spec.domain] = result.data
+        if spec.domain in REFERENCED:             # the mapped domains later domains read; the others are released
+            ctx.built[spec.domain] = result.data
         findings.extend(result.findings)
         datasets[spec.domain] = finalize(result.data, spec.domain, metadata)
         traces[spec.domain] = _trace(result.data, spec.domain)
@@ -233,12 +234,29 @@ def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
     return np.where(inside, counts[np.where(inside, rows, 0)], 0)
 
 
+def _coded_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text columns as categoricals (codes of the distinct values in order of first
+    appearance): the XPT writer and the lengths read each column's distinct values from the codes instead
+    of hashing every cell again. Same values, so the same bytes."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype == object:
+            codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+            values = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)),
+                               index=frame.index, name=name)
+        columns[name] = values
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns) if columns else frame
+
+
 def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in result.datasets.items():
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
-                  xpt_variables(frame, metadata, meta_name))
+        coded = _coded_text(frame)
+        write_xpt(coded, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
+                  xpt_variables(coded, metadata, meta_name))
+        del coded
         write_csv(result.traces[name], safe_child(out, f"trace/{name.lower()}.csv"))
     write_csv(result.reconciliation, safe_child(out, "reconciliation.csv"))
     write_csv(result.unmapped_rows, safe_child(out, "reconciliation_rows.csv"))
