@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import map_distinct
 from cdisc_als.findings import WARNING, Finding
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm import derive
@@ -166,7 +167,8 @@ def _supp_frame(domain: str, data: pd.DataFrame, supp_values: list[dict], study_
         idvar = item.get("idvar") or (f"{domain}SEQ" if domain != "DM" else "")
         if idvar:
             raw_id = data.loc[keep, idvar]
-            idvarval = raw_id.map(lambda v: f"{v:.0f}") if pd.api.types.is_numeric_dtype(raw_id) else raw_id
+            idvarval = (pd.Series(map_distinct(raw_id, _whole_number_text), index=raw_id.index)
+                        if pd.api.types.is_numeric_dtype(raw_id) else raw_id)
         else:
             idvarval = ""
         part = pd.DataFrame({
@@ -191,9 +193,19 @@ def _renumbered(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _whole_number_text(value: float) -> str:
+    return f"{value:.0f}"
+
+
 def _natural(column: pd.Series) -> pd.Series:
-    numbers = pd.to_numeric(column, errors="coerce")
-    return numbers if numbers.notna().all() else column
+    """The column as numbers when every value is one (natural order of 2 < 10), else as it is; each
+    distinct value converted once."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any() or not len(uniques):
+        numbers = pd.to_numeric(column, errors="coerce")
+        return numbers if numbers.notna().all() else column
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object if column.dtype == object else None), errors="coerce")
+    return pd.Series(numbers.to_numpy()[codes], index=column.index) if numbers.notna().all() else column
 
 
 def parameter_records(spec: DomainSpec, ctx: MappingContext) -> pd.DataFrame:
@@ -219,21 +231,23 @@ def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
         supp_parts.append((records, supp_values))
         findings += problems
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    # carry each source's supp values along the concatenated rows
-    supp_columns = []
+    # each source's supp values along the concatenated rows ('' elsewhere), one array per QNAM
+    supp_columns: dict[str, dict] = {}
     offset = 0
     for records, supp_values in supp_parts:
         for item in supp_values:
-            name = f"_SUPP_{item['qnam']}"
-            if name not in data.columns:
-                data[name] = ""
-                supp_columns.append(item)
-            data.loc[offset: offset + len(records) - 1, name] = item["values"]
+            if item["qnam"] not in supp_columns:
+                supp_columns[item["qnam"]] = {**item, "values": np.full(len(data), "", dtype=object)}
+            supp_columns[item["qnam"]]["values"][offset: offset + len(records)] = item["values"]
         offset += len(records)
+    if supp_columns:
+        data["_POS"] = np.arange(len(data))            # the derivations may sort: follow the records
     data = _derive(spec, data, ctx)
-    supp_values = [{**item, "values": data[f"_SUPP_{item['qnam']}"].fillna("").to_numpy()} for item in supp_columns]
-    supp = _supp_frame(spec.domain, data, supp_values, ctx.study.study_id)
-    data = data.drop(columns=[c for c in data.columns if c.startswith("_SUPP_")])
+    if supp_columns:
+        order = data.pop("_POS").to_numpy()
+        for item in supp_columns.values():
+            item["values"] = item["values"][order]
+    supp = _supp_frame(spec.domain, data, list(supp_columns.values()), ctx.study.study_id)
     return DomainResult(spec.domain, data, supp, findings)
 
 
