@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cdisc_als.columnar import factorized
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _WRITE_ROOTS: ContextVar[tuple[Path, ...] | None] = ContextVar("write_roots", default=None)
@@ -186,11 +188,11 @@ def plain_csv_text(frame: pd.DataFrame) -> str | None:
     cells = []
     for position in range(len(names)):
         values = frame.iloc[:, position].to_numpy()
-        if values.dtype == np.float64:
-            text = values.astype(str).astype(object)
-            text[np.isnan(values)] = ""
+        if values.dtype == np.float64:          # numpy's repr of each distinct number (-0.0 kept apart)
+            codes, uniques = factorized(values)
+            text = np.append(np.asarray(uniques, dtype=np.float64).astype(str).astype(object), "")[codes]
         elif values.dtype == np.int64:
-            text = values.astype(str).astype(object)
+            text = list(map(str, values.tolist()))
         elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             if _needs_quotes("\x00".join(uniques)):

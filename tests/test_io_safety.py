@@ -54,11 +54,12 @@ def test_plain_csv_text_is_what_to_csv_writes():
     declines any frame that needs quoting or has another column type."""
     import numpy as np
 
-    frame = pd.DataFrame({"USUBJID": ["A-1", None, "", "A-1"], "SEQ": [1.0, np.nan, 1e-05, 123456789012.5],
+    frame = pd.DataFrame({"USUBJID": ["A-1", None, "", "A-1"], "SEQ": [-0.0, np.nan, 1e-05, 0.0],
                           "ROW": np.array([2, 3, 4, 10**12], dtype=np.int64), "BLANK": [np.nan] * 4,
+                          "BIG": [123456789012.5, np.inf, 2.0, 1e300],
                           "ODD": [" x ", "nan", "ü", "'=1"]})
     assert plain_csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
-    assert plain_csv_text(frame.iloc[:0]) == "USUBJID,SEQ,ROW,BLANK,ODD\n" == frame.iloc[:0].to_csv(index=False)
+    assert plain_csv_text(frame.iloc[:0]) == "USUBJID,SEQ,ROW,BLANK,BIG,ODD\n" == frame.iloc[:0].to_csv(index=False)
     for declined in (frame.assign(ODD=["a,b", "", "", ""]), frame.assign(ODD=['say "x"', "", "", ""]),
                      frame.assign(ODD=["two\nlines", "", "", ""]), frame.assign(FLAG=[True, False, True, True]),
                      frame.assign(MIXED=["a", 1, 2.5, None]), frame[["USUBJID"]], frame.rename(columns={"SEQ": "S,Q"})):
