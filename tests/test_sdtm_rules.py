@@ -110,6 +110,20 @@ def test_transpose_wide_to_long_skips_blank_items():
     assert long["_ROW"].tolist() == [2, 2]
 
 
+def test_transpose_orders_records_by_raw_row_then_listed_column():
+    """Rows 7 and 3 (in that order in the table), columns listed Q06 before Q05A: records come row 3
+    first, and within a row in the listed order; an entry setting other columns leaves them blank."""
+    frame = raw(SUBJID=["001", "002"], Q05A=["3", "1"], Q06=["2", ""]).assign(_ROW=[7, 3])
+    spec = {"columns": [{"column": "Q06", "set": {"TESTCD": "ALSR106"}}, {"column": "Q05A", "set": {"TESTCD": "ALSR105A"}}]}
+    long = _transpose(frame, spec)
+    assert list(zip(long["_ROW"], long["_COLUMN"], long["_VALUE"], long["TESTCD"], strict=True)) == [
+        (3, "Q05A", "1", "ALSR105A"), (7, "Q06", "2", "ALSR106"), (7, "Q05A", "3", "ALSR105A")]
+    assert long.index.tolist() == [0, 1, 2]
+    mixed = _transpose(frame, {"columns": [spec["columns"][0], {"column": "Q05A", "set": {"SCAT": "X"}}]})
+    assert mixed["TESTCD"].fillna("-").tolist() == ["-", "ALSR106", "-"]
+    assert mixed["SCAT"].fillna("-").tolist() == ["X", "-", "X"]
+
+
 def test_seq_dy_and_lobxfl():
     frame = pd.DataFrame({"USUBJID": ["B", "A", "A", "A"], "QSTESTCD": ["T", "T", "T", "T"],
                           "QSDTC": ["2012-01-10", "2012-01-01", "2012-01-05", "2012-01-09"],

@@ -15,7 +15,14 @@ def derive_seq(frame: pd.DataFrame, domain: str, sort: list[str]) -> pd.DataFram
     """Sort by `sort` (USUBJID first) and number records 1, 2, ... within each USUBJID as --SEQ."""
     keys = [k for k in sort if k in frame.columns] or ["USUBJID"]
     out = frame.sort_values(keys, kind="stable", ignore_index=True)
-    out[f"{domain}SEQ"] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
+    subjects = out["USUBJID"].to_numpy()
+    if keys[0] == "USUBJID" and len(out) and not pd.isna(subjects).any():
+        # sorted by subject first: each subject's records are one run, numbered from its start
+        starts = np.flatnonzero(np.concatenate(([True], subjects[1:] != subjects[:-1])))
+        run = np.repeat(starts, np.diff(np.append(starts, len(out))))
+        out[f"{domain}SEQ"] = (np.arange(len(out)) - run + 1).astype("float64")
+    else:
+        out[f"{domain}SEQ"] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
     return out
 
 
