@@ -59,13 +59,22 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
             continue
         if var.type == "Num":
             columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
-            columns[var.name] = values.to_numpy()           # text already: _text would change nothing
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            columns[var.name] = _blank_missing(values.to_numpy())   # text: _text only blanks the missing cells
         elif values.dtype == object:
             columns[var.name] = map_distinct(values, _text)
         else:
             columns[var.name] = values.fillna("").astype(str).to_numpy(dtype=object)
     return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
+
+
+def _blank_missing(values: np.ndarray) -> np.ndarray:
+    missing = pd.isna(values)
+    if not missing.any():
+        return values
+    values = values.copy()
+    values[missing] = ""
+    return values
 
 
 def _text(value: object) -> str:
