@@ -169,19 +169,20 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """CSV with Unix line ends and no index, formulas neutralised, written atomically (byte-stable for
     the same frame)."""
-    safe = neutralise_frame(frame)
-    text = plain_csv_text(safe)
-    atomic_write_text(path, text if text is not None else safe.to_csv(index=False, lineterminator="\n"))
+    text = plain_csv_text(frame)
+    atomic_write_text(path, text if text is not None
+                      else neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
 
 
 CSV_SPECIAL = (",", '"', "\n", "\r")
 
 
 def plain_csv_text(frame: pd.DataFrame) -> str | None:
-    """The text frame.to_csv(index=False, lineterminator='\\n') writes, built column-wise, for the common
-    frame that needs no quoting: at least two columns with text names, each column float64 (numpy's
-    shortest repr, missing blank), int64, or text with missing values; no name or value holding a comma,
-    quote or line break. None for any other frame (the caller then uses to_csv)."""
+    """The text neutralise_frame(frame).to_csv(index=False, lineterminator='\\n') writes, built column-wise
+    (formulas neutralised once per distinct value), for the common frame that needs no quoting: at least
+    two columns with text names, each column float64 (numpy's shortest repr, missing blank), int64, or
+    text with missing values; no name or value holding a comma, quote or line break. None for any other
+    frame (the caller then uses to_csv)."""
     names = list(frame.columns)
     if len(names) < 2 or not all(isinstance(n, str) and not _needs_quotes(n) for n in names):
         return None
@@ -195,9 +196,10 @@ def plain_csv_text(frame: pd.DataFrame) -> str | None:
             text = list(map(str, values.tolist()))
         elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            uniques = [neutralise_formula(u) for u in uniques]
             if _needs_quotes("\x00".join(uniques)):
                 return None
-            text = np.append(uniques.astype(object), "")[codes] if len(values) else values
+            text = np.array([*uniques, ""], dtype=object)[codes] if len(values) else values
         else:
             return None
         cells.append(text)

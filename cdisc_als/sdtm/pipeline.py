@@ -59,7 +59,7 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
             continue
         if var.type == "Num":
             columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        elif values.dtype == object and _is_text(values):
             columns[var.name] = _blank_missing(values.to_numpy())   # text: _text only blanks the missing cells
         elif values.dtype == object:
             columns[var.name] = map_distinct(values, _text)
@@ -68,7 +68,14 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
     return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
 
 
+def _is_text(values: pd.Series) -> bool:
+    """Every cell a str or missing."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def _blank_missing(values: np.ndarray) -> np.ndarray:
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values                                 # no missing cell
     missing = pd.isna(values)
     if not missing.any():
         return values
