@@ -52,7 +52,8 @@ class RawData:
 
     def usable(self) -> dict[str, pd.DataFrame]:
         """What the mapping reads: every table of the data model (an absent one empty, an absent column
-        blank), rejected rows removed, values set to missing blank."""
+        blank), rejected rows removed, values set to missing blank. A table without rejected rows is the
+        cleaned frame itself (not a copy): read it, do not change it."""
         out = {}
         for name, table in self.spec.tables.items():
             frame = self.tables.get(name)
@@ -61,6 +62,9 @@ class RawData:
                                           "_ROW": pd.Series(dtype="int64")})
                 continue
             dropped = self.rejected.get(name, {})
+            if not dropped and frame.index.equals(pd.RangeIndex(len(frame))):
+                out[name] = frame
+                continue
             out[name] = frame[~frame["_ROW"].isin(list(dropped))].reset_index(drop=True)
         return out
 
