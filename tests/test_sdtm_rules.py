@@ -101,6 +101,15 @@ def test_conditions_are_parsed_not_evaluated_as_code():
             check_condition(bad, "spec")
 
 
+def test_concat_joins_literals_and_columns_per_record(ctx):
+    frame = raw(V=["V1", "V2", "V1", ""], T=["8", "8", "9", "8"])
+    values, problems = apply_rule(frame, {"rule": "concat", "parts": ["PT", {"from": "T"}, "H-", {"from": "V"}]}, ctx)
+    assert values.tolist() == ["PT8H-V1", "PT8H-V2", "PT9H-V1", "PT8H-"] and problems == []
+    assert values.index.equals(frame.index)
+    assert apply_rule(frame.iloc[:0], {"rule": "concat", "parts": ["X", {"from": "T"}]}, ctx)[0].tolist() == []
+    assert apply_rule(frame, {"rule": "concat", "parts": ["A", 1]}, ctx)[0].tolist() == ["A1"] * 4
+
+
 def test_transpose_wide_to_long_skips_blank_items():
     frame = raw(SUBJID=["001"], Q05A=["3"], Q05B=[""], Q06=["2"]).assign(_ROW=[2])
     spec = {"columns": [{"column": "Q05A", "set": {"TESTCD": "ALSR105A"}}, {"column": "Q05B", "set": {"TESTCD": "ALSR105B"}},

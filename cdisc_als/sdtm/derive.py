@@ -70,7 +70,9 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
         if trial_end is not None and len(trial_end):
             ended = date_part(map_values(pd.Series(subjects, dtype=object), trial_end).fillna("")).to_numpy()
             after = after | (matched["DATE"] > ended[matched["_S"].to_numpy()])
-        epoch = epoch.where(~after.fillna(False), last_epoch)
+        epoch = epoch.to_numpy(dtype=object).copy()
+        epoch[after.fillna(False).to_numpy(dtype=bool)] = last_epoch    # the one text object, not a copy per record
+        epoch = pd.Series(epoch)
         out[matched["_P"].to_numpy()] = epoch.fillna("").to_numpy()
     out = pd.Series(out, index=frame.index, dtype=object)
     if "VISITNUM" in frame.columns:

@@ -16,6 +16,7 @@ from cdisc_als.findings import WARNING, Finding
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm import derive
 from cdisc_als.sdtm.conditions import evaluate
+from cdisc_als.sdtm.fast import filled
 from cdisc_als.sdtm.placeholders import substitute
 from cdisc_als.sdtm.rules import RuleContext, apply_rule
 from cdisc_als.sdtm.spec import DomainSpec, Source
@@ -135,7 +136,7 @@ def map_source(source: Source, ctx: MappingContext, domain: str) -> tuple[pd.Dat
         findings += [Finding(file_name, int(frame["_ROW"].iloc[pos]), column, value, f"SDTM-{rule['rule'].upper()}",
                              f"{domain}.{var}: {message}", WARNING if rule["rule"] == "ct" else "error")
                      for pos, column, value, message in problems]
-    columns["_SRC_FILE"] = np.full(len(frame), file_name, dtype=object)
+    columns["_SRC_FILE"] = filled(len(frame), file_name)
     columns["_SRC_ROW"] = frame["_ROW"].to_numpy()
     out = pd.DataFrame(columns, index=frame.index)       # built once, not grown column by column
     supp = []
@@ -228,18 +229,19 @@ def run_domain(spec: DomainSpec, ctx: MappingContext) -> DomainResult:
     for source in (s for s in spec.sources if ctx.has_table(s.table)):
         records, supp_values, problems = map_source(source, ctx, spec.domain)
         parts.append(records)
-        supp_parts.append((records, supp_values))
+        supp_parts.append((len(records), supp_values))
         findings += problems
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    del parts                                          # the sources' records, now copied into data
     # each source's supp values along the concatenated rows ('' elsewhere), one array per QNAM
     supp_columns: dict[str, dict] = {}
     offset = 0
-    for records, supp_values in supp_parts:
+    for n_records, supp_values in supp_parts:
         for item in supp_values:
             if item["qnam"] not in supp_columns:
                 supp_columns[item["qnam"]] = {**item, "values": np.full(len(data), "", dtype=object)}
-            supp_columns[item["qnam"]]["values"][offset: offset + len(records)] = item["values"]
-        offset += len(records)
+            supp_columns[item["qnam"]]["values"][offset: offset + n_records] = item["values"]
+        offset += n_records
     if supp_columns:
         data["_POS"] = np.arange(len(data))            # the derivations may sort: follow the records
     data = _derive(spec, data, ctx)

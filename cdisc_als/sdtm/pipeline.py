@@ -153,6 +153,7 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             datasets[name] = finalize(result.supp, name, metadata, "SUPPQUAL")
             traces[name] = result.supp[["USUBJID", "IDVARVAL", "QNAM", *TRACE]]
             labels[name] = f"Supplemental Qualifiers for {spec.domain}"
+        del result                                 # the mapped records, before the next domain is mapped
     _end_of_participation(specs, datasets)
     if "DM" in datasets and "SV" in datasets:
         say("building the trial design datasets")

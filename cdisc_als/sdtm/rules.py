@@ -33,7 +33,7 @@ import pandas as pd
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import evaluate
 from cdisc_als.sdtm.dates import day_from_delta, to_iso8601
-from cdisc_als.sdtm.fast import map_values, on_unique
+from cdisc_als.sdtm.fast import filled, map_values, on_unique
 from cdisc_als.sdtm.placeholders import substitute
 from cdisc_als.study import Study
 
@@ -59,20 +59,13 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return column.fillna("").astype(str)
 
 
-def _filled(n: int, value: Any) -> np.ndarray:
-    """n cells holding value (whatever its type: a list stays one value per cell)."""
-    cells = np.empty(n, dtype=object)
-    cells.fill(value)
-    return cells
-
-
 def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     return _col(frame, spec["from"]), []
 
 
 def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     value = substitute(spec["value"], ctx.study, ctx.domain)
-    return pd.Series(_filled(len(frame), value), index=frame.index, dtype=object), []
+    return pd.Series(filled(len(frame), value), index=frame.index, dtype=object), []
 
 
 def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -174,10 +167,18 @@ def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) 
 
 
 def rule_concat(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
-    out = pd.Series(_filled(len(frame), ""), index=frame.index, dtype=object)
-    for part in spec["parts"]:
-        out = out + (_col(frame, part["from"]) if isinstance(part, dict) else str(part))
-    return out, []
+    """The parts joined, once per distinct combination of the columns' values (one text object each)."""
+    pieces = [_col(frame, part["from"]).to_numpy() if isinstance(part, dict) else str(part) for part in spec["parts"]]
+    combination = np.zeros(len(frame), dtype=np.int64)
+    for piece in pieces:
+        if isinstance(piece, np.ndarray):
+            codes, uniques = pd.factorize(piece)        # text: no missing values
+            combination, _ = pd.factorize(combination * len(uniques) + codes)
+    distinct, first = np.unique(combination, return_index=True)
+    texts = np.array(["".join(p if isinstance(p, str) else p[row] for p in pieces) for row in first] + [""],
+                     dtype=object)
+    return pd.Series(texts[np.searchsorted(distinct, combination)] if len(frame) else texts[:0], index=frame.index,
+                     dtype=object), []
 
 
 def rule_condition(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
