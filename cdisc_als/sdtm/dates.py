@@ -71,9 +71,14 @@ def study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
 
     Blank when either date is partial or missing.
     """
-    days = (date_part(dtc) - date_part(reference)).dt.days
+    return days_from(date_part(dtc), date_part(reference))
+
+
+def days_from(dates: pd.Series, reference: pd.Series | np.ndarray) -> pd.Series:
+    """study_day on dates already converted (date_part): no day 0, NaN when either is NaT."""
+    days = (dates - reference).dt.days
     dy = np.where(days >= 0, days + 1, days)
-    return pd.Series(dy, index=dtc.index, dtype="float64")
+    return pd.Series(dy, index=dates.index, dtype="float64")
 
 
 def day_from_delta(delta: pd.Series) -> pd.Series:

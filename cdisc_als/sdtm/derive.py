@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_als.sdtm.dates import date_part, study_day
+from cdisc_als.sdtm.dates import date_part, days_from
 from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
@@ -28,10 +28,18 @@ def derive_seq(frame: pd.DataFrame, domain: str, sort: list[str]) -> pd.DataFram
 
 def derive_study_day(frame: pd.DataFrame, pairs: dict[str, str], reference: pd.Series) -> pd.DataFrame:
     """--DY for each (--DTC -> --DY) pair from DM.RFSTDTC (reference: USUBJID -> RFSTDTC); no day 0."""
-    ref = map_values(frame["USUBJID"], reference).fillna("")
+    ref = reference_dates(frame["USUBJID"], reference)
     for dtc, dy in pairs.items():
-        frame[dy] = study_day(frame[dtc], ref)
+        frame[dy] = days_from(date_part(frame[dtc]), ref)
     return frame
+
+
+def reference_dates(subjects: pd.Series, reference: pd.Series) -> np.ndarray:
+    """The full date (datetime64, NaT when partial or unknown) of each record's subject in reference
+    (USUBJID -> ISO date), looked up and converted once per subject."""
+    codes, distinct = pd.factorize(subjects, use_na_sentinel=True)
+    dates = date_part(pd.Series(distinct, dtype=object).map(reference).fillna("")).to_numpy()
+    return np.append(dates, np.array(["NaT"], dtype="datetime64[ns]"))[codes]
 
 
 def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, study: Study,
@@ -126,7 +134,7 @@ def derive_participation_end(dm: pd.DataFrame, variable: str, domains: dict[str,
 def derive_lobxfl(frame: pd.DataFrame, flag: str, date_var: str, by: list[str], result: str,
                   reference: pd.Series) -> pd.DataFrame:
     """--LOBXFL = 'Y' on the last record with a result on or before RFSTDTC, per USUBJID and `by`."""
-    ref = date_part(map_values(frame["USUBJID"], reference).fillna(""))
+    ref = pd.Series(reference_dates(frame["USUBJID"], reference), index=frame.index)
     dates = date_part(frame[date_var])
     has_result = frame[result].fillna("").astype(str) != ""
     eligible = has_result & dates.notna() & ref.notna() & (dates <= ref)
