@@ -22,7 +22,7 @@ import pandas as pd
 from cdisc_als.findings import Finding
 from cdisc_als.raw.csvtext import header_findings, sniff_delimiter
 
-NEWLINE, CR = 0x0A, 0x0D
+NEWLINE = 0x0A
 
 
 @dataclass
@@ -75,7 +75,7 @@ def parse_regular(body: str, delimiter: str, width: int, first_line: int) -> Reg
     regular = fields == width
     if not regular.all():
         odd = np.flatnonzero(~regular)
-        if (fields[odd] != 1).any() or any(body_line(data, starts[k], ends[k]).strip() for k in odd):
+        if (fields[odd] != 1).any() or any(_line(data, starts[k], ends[k]).strip() for k in odd):
             return None                                # a line with too few or too many fields
         data = _without_lines(codes, starts, ends, regular)
     frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, names=list(range(width)), dtype=object,
@@ -93,7 +93,7 @@ def parse_regular(body: str, delimiter: str, width: int, first_line: int) -> Reg
                        int((~regular).sum() + blank.sum()))
 
 
-def body_line(data: bytes, start: int, end: int) -> str:
+def _line(data: bytes, start: int, end: int) -> str:
     return data[start:end].decode("utf-8")
 
 
