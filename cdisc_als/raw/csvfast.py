@@ -60,7 +60,10 @@ def parse_simple(text: str, file_name: str) -> RegularText | None:
 def parse_regular(body: str, delimiter: str, width: int, first_line: int) -> RegularText | None:
     """The records of `body` (the text after the header line, whose first line is physical line
     `first_line`) when every line is one record of `width` fields or a blank line; else None."""
-    data = body.encode("utf-8")
+    try:
+        data = body.encode("utf-8")
+    except UnicodeEncodeError:                         # a lone surrogate: leave it to the careful path
+        return None
     if width < 2 or not data or b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
         return None
     codes = np.frombuffer(data, dtype=np.uint8)
@@ -78,9 +81,12 @@ def parse_regular(body: str, delimiter: str, width: int, first_line: int) -> Reg
         if (fields[odd] != 1).any() or any(_line(data, starts[k], ends[k]).strip() for k in odd):
             return None                                # a line with too few or too many fields
         data = _without_lines(codes, starts, ends, regular)
-    frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, names=list(range(width)), dtype=object,
-                        na_filter=False, keep_default_na=False, quoting=csv.QUOTE_NONE, skip_blank_lines=False,
-                        engine="c", encoding="utf-8", low_memory=False)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, names=list(range(width)), dtype=object,
+                            na_filter=False, keep_default_na=False, quoting=csv.QUOTE_NONE, skip_blank_lines=False,
+                            engine="c", encoding="utf-8", low_memory=False)
+    except (ValueError, pd.errors.ParserError):        # anything the C parser refuses: the careful path
+        return None
     numbers = np.flatnonzero(regular).astype(np.int64) + first_line
     if len(frame) != len(numbers):
         return None
