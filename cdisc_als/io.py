@@ -24,8 +24,11 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import yaml
+
+from cdisc_als.columnar import factorized
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -74,15 +77,27 @@ def is_formula_like(text: str) -> bool:
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """neutralise_formula on every text cell (numeric columns untouched); the frame itself if nothing changes."""
-    text_columns = [c for c in frame.columns if frame[c].dtype == object]
-    risky = [c for c in text_columns
-             if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)).any()]
-    if not risky:
+    """neutralise_formula on every text cell (numeric columns untouched); the frame itself if nothing changes.
+    Each distinct value is judged once; cells that are not formula-like keep their own objects."""
+    changed: dict[int, np.ndarray] = {}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype != object:
+            continue
+        values = column.to_numpy()
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        formula = np.array([isinstance(u, str) and is_formula_like(u) for u in uniques], dtype=bool)
+        if not formula.any():
+            continue
+        hits = np.flatnonzero((codes >= 0) & formula[np.maximum(codes, 0)])
+        quoted = values.copy()
+        quoted[hits] = ["'" + value for value in values[hits]]
+        changed[position] = quoted
+    if not changed:
         return frame
     out = frame.copy()
-    for column in risky:
-        out[column] = out[column].map(neutralise_formula)
+    for position, quoted in changed.items():
+        out.isetitem(position, quoted)
     return out
 
 
@@ -154,7 +169,48 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """CSV with Unix line ends and no index, formulas neutralised, written atomically (byte-stable for
     the same frame)."""
-    atomic_write_text(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+    text = plain_csv_text(frame)
+    atomic_write_text(path, text if text is not None
+                      else neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+
+
+CSV_SPECIAL = (",", '"', "\n", "\r")
+
+
+def plain_csv_text(frame: pd.DataFrame) -> str | None:
+    """The text neutralise_frame(frame).to_csv(index=False, lineterminator='\\n') writes, built column-wise
+    (formulas neutralised once per distinct value), for the common frame that needs no quoting: at least
+    two columns with text names, each column float64 (numpy's shortest repr, missing blank), int64, or
+    text with missing values; no name or value holding a comma, quote or line break. None for any other
+    frame (the caller then uses to_csv)."""
+    names = list(frame.columns)
+    if len(names) < 2 or not all(isinstance(n, str) and not _needs_quotes(n) for n in names):
+        return None
+    cells = []
+    for position in range(len(names)):
+        values = frame.iloc[:, position].to_numpy()
+        if values.dtype == np.float64:          # numpy's repr of each distinct number (-0.0 kept apart)
+            codes, uniques = factorized(values)
+            text = np.append(np.asarray(uniques, dtype=np.float64).astype(str).astype(object), "")[codes]
+        elif values.dtype == np.int64:
+            text = list(map(str, values.tolist()))
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            uniques = [neutralise_formula(u) for u in uniques]
+            if _needs_quotes("\x00".join(uniques)):
+                return None
+            text = np.array([*uniques, ""], dtype=object)[codes] if len(values) else values
+        else:
+            return None
+        cells.append(text)
+    header = ",".join(names) + "\n"
+    if not len(frame):
+        return header
+    return header + "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+
+
+def _needs_quotes(text: str) -> bool:
+    return any(c in text for c in CSV_SPECIAL)
 
 
 def safe_child(folder: str | Path, name: str) -> Path:

@@ -17,6 +17,8 @@ from cdisc_als.io import (
     atomic_write_text,
     confine_writes,
     neutralise_formula,
+    neutralise_frame,
+    plain_csv_text,
     protect_formulas,
     safe_child,
     write_csv,
@@ -46,6 +48,24 @@ def test_write_csv_neutralises_text_cells_only(tmp_path):
     write_csv(frame, tmp_path / "x.csv")
     lines = (tmp_path / "x.csv").read_text().splitlines()
     assert lines == ["text,number", "'=1+1,-1.5", "-2,2.0", "ok,3.0"]
+
+
+def test_plain_csv_text_is_what_to_csv_writes():
+    """The column-wise CSV writer gives to_csv's bytes after neutralising formulas (numpy float repr,
+    missing values blank), and declines any frame that needs quoting or has another column type."""
+    import numpy as np
+
+    frame = pd.DataFrame({"USUBJID": ["A-1", None, "", "A-1"], "SEQ": [-0.0, np.nan, 1e-05, 0.0],
+                          "ROW": np.array([2, 3, 4, 10**12], dtype=np.int64), "BLANK": [np.nan] * 4,
+                          "BIG": [123456789012.5, np.inf, 2.0, 1e300],
+                          "ODD": [" x ", "nan", "=1+1", "-2"]})
+    assert plain_csv_text(frame) == neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
+    assert plain_csv_text(frame).splitlines()[3].endswith(",'=1+1")
+    assert plain_csv_text(frame.iloc[:0]) == "USUBJID,SEQ,ROW,BLANK,BIG,ODD\n" == frame.iloc[:0].to_csv(index=False)
+    for declined in (frame.assign(ODD=["a,b", "", "", ""]), frame.assign(ODD=['say "x"', "", "", ""]),
+                     frame.assign(ODD=["two\nlines", "", "", ""]), frame.assign(FLAG=[True, False, True, True]),
+                     frame.assign(MIXED=["a", 1, 2.5, None]), frame[["USUBJID"]], frame.rename(columns={"SEQ": "S,Q"})):
+        assert plain_csv_text(declined) is None
 
 
 def test_xlsx_cells_keep_the_exact_text_as_quote_prefixed_strings():

@@ -101,6 +101,15 @@ def test_conditions_are_parsed_not_evaluated_as_code():
             check_condition(bad, "spec")
 
 
+def test_concat_joins_literals_and_columns_per_record(ctx):
+    frame = raw(V=["V1", "V2", "V1", ""], T=["8", "8", "9", "8"])
+    values, problems = apply_rule(frame, {"rule": "concat", "parts": ["PT", {"from": "T"}, "H-", {"from": "V"}]}, ctx)
+    assert values.tolist() == ["PT8H-V1", "PT8H-V2", "PT9H-V1", "PT8H-"] and problems == []
+    assert values.index.equals(frame.index)
+    assert apply_rule(frame.iloc[:0], {"rule": "concat", "parts": ["X", {"from": "T"}]}, ctx)[0].tolist() == []
+    assert apply_rule(frame, {"rule": "concat", "parts": ["A", 1]}, ctx)[0].tolist() == ["A1"] * 4
+
+
 def test_transpose_wide_to_long_skips_blank_items():
     frame = raw(SUBJID=["001"], Q05A=["3"], Q05B=[""], Q06=["2"]).assign(_ROW=[2])
     spec = {"columns": [{"column": "Q05A", "set": {"TESTCD": "ALSR105A"}}, {"column": "Q05B", "set": {"TESTCD": "ALSR105B"}},
@@ -108,6 +117,20 @@ def test_transpose_wide_to_long_skips_blank_items():
     long = _transpose(frame, spec)
     assert long["TESTCD"].tolist() == ["ALSR105A", "ALSR106"] and long["_VALUE"].tolist() == ["3", "2"]
     assert long["_ROW"].tolist() == [2, 2]
+
+
+def test_transpose_orders_records_by_raw_row_then_listed_column():
+    """Rows 7 and 3 (in that order in the table), columns listed Q06 before Q05A: records come row 3
+    first, and within a row in the listed order; an entry setting other columns leaves them blank."""
+    frame = raw(SUBJID=["001", "002"], Q05A=["3", "1"], Q06=["2", ""]).assign(_ROW=[7, 3])
+    spec = {"columns": [{"column": "Q06", "set": {"TESTCD": "ALSR106"}}, {"column": "Q05A", "set": {"TESTCD": "ALSR105A"}}]}
+    long = _transpose(frame, spec)
+    assert list(zip(long["_ROW"], long["_COLUMN"], long["_VALUE"], long["TESTCD"], strict=True)) == [
+        (3, "Q05A", "1", "ALSR105A"), (7, "Q06", "2", "ALSR106"), (7, "Q05A", "3", "ALSR105A")]
+    assert long.index.tolist() == [0, 1, 2]
+    mixed = _transpose(frame, {"columns": [spec["columns"][0], {"column": "Q05A", "set": {"SCAT": "X"}}]})
+    assert mixed["TESTCD"].fillna("-").tolist() == ["-", "ALSR106", "-"]
+    assert mixed["SCAT"].fillna("-").tolist() == ["X", "-", "X"]
 
 
 def test_seq_dy_and_lobxfl():

@@ -57,7 +57,7 @@ def clean_table(table: RawTable, frame: pd.DataFrame, findings: list[Finding]) -
     for column in table.column_names:
         if column not in out.columns:
             out[column] = ""
-    position = {int(r): k for k, r in enumerate(out["_ROW"])}
+    position = {int(r): k for k, r in enumerate(out["_ROW"])} if findings else {}
     rejected: dict[int, str] = {}
     allowed = {c.name: {a.upper(): a for a in c.allowed} for c in table.columns if c.allowed}
     for f in findings:

@@ -103,6 +103,19 @@ def _split_glued(lines: list[str], start: int, end: int, width: int, delimiter: 
     return records, findings
 
 
+def header_findings(file_name: str, header_line: int, blank_before: int, delimiter: str) -> list[Finding]:
+    """RAW-HEADER-LINE when blank lines precede the header, RAW-DELIMITER when values are not comma-separated."""
+    findings = []
+    if blank_before:
+        findings.append(Finding(file_name, header_line, "", "", "RAW-HEADER-LINE",
+                                f"the header is on line {header_line}, after {blank_before} blank line(s)", WARNING))
+    if delimiter != ",":
+        shown = {"\t": "tab", ";": "semicolon", "|": "pipe"}[delimiter]
+        findings.append(Finding(file_name, header_line, "", "", "RAW-DELIMITER",
+                                f"values are separated by {shown}s, not commas; read with that delimiter", WARNING))
+    return findings
+
+
 def parse_csv_text(text: str, file_name: str) -> ParsedText | None:
     """Parse CSV text; None when it holds no header (empty, or only blank lines)."""
     lines = split_lines(text)
@@ -113,14 +126,7 @@ def parse_csv_text(text: str, file_name: str) -> ParsedText | None:
     reader = csv.reader(iter(lines[header_index:]), delimiter=delimiter)
     header = next(reader)
     header_line = header_index + 1 + reader.line_num - 1
-    findings: list[Finding] = []
-    if header_index:
-        findings.append(Finding(file_name, header_line, "", "", "RAW-HEADER-LINE",
-                                f"the header is on line {header_line}, after {header_index} blank line(s)", WARNING))
-    if delimiter != ",":
-        shown = {"\t": "tab", ";": "semicolon", "|": "pipe"}[delimiter]
-        findings.append(Finding(file_name, header_line, "", "", "RAW-DELIMITER",
-                                f"values are separated by {shown}s, not commas; read with that delimiter", WARNING))
+    findings = header_findings(file_name, header_line, header_index, delimiter)
     parsed = ParsedText(header, header_line, [], delimiter, lines=len(lines) - header_line, findings=findings)
     previous_end = header_line
     offset = header_line - reader.line_num      # physical line = offset + reader.line_num

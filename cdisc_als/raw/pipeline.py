@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.findings import ERROR, REJECTED, SET_MISSING, WARNING, Finding, Findings
@@ -34,7 +35,8 @@ ACCOUNTING_COLUMNS = ["table", "file", "lines", "blank_lines", "continuation_lin
 @dataclass
 class RawData:
     """Raw tables as cleaned text (column _ROW = line or sheet row of the record), the rows rejected
-    per table (row -> reason), the file names, what reading each file found, and all findings."""
+    per table (row -> reason), the file names, what reading each file found (its line counts and findings;
+    the read frame is released once the table is cleaned), and all findings."""
 
     tables: dict[str, pd.DataFrame]
     files: dict[str, str]
@@ -50,7 +52,8 @@ class RawData:
 
     def usable(self) -> dict[str, pd.DataFrame]:
         """What the mapping reads: every table of the data model (an absent one empty, an absent column
-        blank), rejected rows removed, values set to missing blank."""
+        blank), rejected rows removed, values set to missing blank. A table without rejected rows is the
+        cleaned frame itself (not a copy): read it, do not change it."""
         out = {}
         for name, table in self.spec.tables.items():
             frame = self.tables.get(name)
@@ -59,6 +62,9 @@ class RawData:
                                           "_ROW": pd.Series(dtype="int64")})
                 continue
             dropped = self.rejected.get(name, {})
+            if not dropped and frame.index.equals(pd.RangeIndex(len(frame))):
+                out[name] = frame
+                continue
             out[name] = frame[~frame["_ROW"].isin(list(dropped))].reset_index(drop=True)
         return out
 
@@ -70,19 +76,25 @@ class RawData:
     def accounting(self) -> pd.DataFrame:
         """Per table: physical lines after the header = rows + blank lines + continuation lines; rows =
         rejected + mapped (with or without values set to missing)."""
-        errors = {(f.file, int(f.row)) for f in self.findings if f.severity == ERROR and f.row is not None}
-        missing = {(f.file, int(f.row)) for f in self.findings if f.action == SET_MISSING and f.row is not None}
+        errors: dict[str, set[int]] = {}
+        missing: dict[str, set[int]] = {}
+        for f in self.findings:
+            if f.row is not None and f.severity == ERROR:
+                errors.setdefault(f.file, set()).add(int(f.row))
+            if f.row is not None and f.action == SET_MISSING:
+                missing.setdefault(f.file, set()).add(int(f.row))
         rows = []
         for name, frame in self.tables.items():
             file, read = self.files[name], self.reads[name]
-            numbers = [int(r) for r in frame["_ROW"]]
-            dropped = self.rejected.get(name, {})
-            n_rejected = sum(r in dropped for r in numbers)
-            n_missing = sum((file, r) in missing and r not in dropped for r in numbers)
-            n_errors = sum((file, r) in errors or r in dropped for r in numbers)
+            numbers = frame["_ROW"].to_numpy(dtype=np.int64)
+            dropped = np.isin(numbers, np.fromiter(self.rejected.get(name, {}), dtype=np.int64))
+            with_missing = np.isin(numbers, np.fromiter(missing.get(file, ()), dtype=np.int64))
+            with_error = np.isin(numbers, np.fromiter(errors.get(file, ()), dtype=np.int64))
+            n_errors = int((with_error | dropped).sum())
             rows.append({"table": name, "file": file, "lines": read.lines, "blank_lines": read.blank_lines,
                          "continuation_lines": read.continuation_lines, "rows": len(frame),
-                         "rows_rejected": n_rejected, "rows_with_values_set_missing": n_missing,
+                         "rows_rejected": int(dropped.sum()),
+                         "rows_with_values_set_missing": int((with_missing & ~dropped).sum()),
                          "rows_with_errors": n_errors, "rows_clean": len(frame) - n_errors})
         return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
 
@@ -116,11 +128,13 @@ def _read_all(raw_dir: Path, spec: RawSpec, study_values: dict[str, frozenset[st
                                      "a table without rows", severity))
             continue
         unusable = {int(f.row) for f in read.findings if f.action == REJECTED and f.row is not None}
-        checked = read.frame[~read.frame["_ROW"].isin(unusable)].reset_index(drop=True)
+        checked = read.frame[~read.frame["_ROW"].isin(unusable)].reset_index(drop=True) if unusable else read.frame
         cell = decide_actions(read.findings + schema_findings(table, checked, path.name, study_values),
                               spec.key_columns(name))
         findings.extend(cell)
         clean, dropped = clean_table(table, read.frame, cell)
+        del checked
+        read.frame = None        # the cleaned copy is kept; the file's line counts stay with the read
         tables[name], files[name], reads[name], rejected[name] = clean, path.name, read, dropped
     return tables, files, reads, missing, rejected
 

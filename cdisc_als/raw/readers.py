@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.findings import WARNING, Finding
+from cdisc_als.raw.csvfast import parse_simple
 from cdisc_als.raw.csvtext import Record, fit_to_header, parse_csv_text
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -101,6 +102,10 @@ def _cp1252_ok(data: bytes) -> bool:
 
 def _read_csv(path: Path) -> TableRead:
     text, findings = decode(path.read_bytes(), path.name)
+    simple = parse_simple(text, path.name)
+    if simple is not None:
+        return TableRead(_columns_frame(simple.header, simple.columns, simple.rows), [*findings, *simple.findings],
+                         simple.lines, simple.blank_lines, 0)
     parsed = parse_csv_text(text, path.name)
     if parsed is None:
         return TableRead(None, [*findings, Finding(path.name, None, "", "", "RAW-FILE-EMPTY",
@@ -112,15 +117,20 @@ def _read_csv(path: Path) -> TableRead:
 
 
 def _frame(header: list[str], records: list[Record]) -> pd.DataFrame:
+    columns = list(zip(*(r.fields for r in records), strict=True)) if records else [()] * len(header)
+    return _columns_frame(header, columns, np.array([r.start for r in records], dtype=np.int64))
+
+
+def _columns_frame(header: list[str], columns: list, rows: np.ndarray) -> pd.DataFrame:
+    """Columns of text cells (one per header field) -> the table frame: spaces trimmed, _ROW last."""
     names = [f"_COL{k + 1}" if not h.strip() else h for k, h in enumerate(header)]
-    columns = list(zip(*(r.fields for r in records), strict=True)) if records else [()] * len(names)
     frame = pd.DataFrame({k: _stripped(values) for k, values in enumerate(columns)}, columns=range(len(names)))
     frame.columns = names
-    frame["_ROW"] = np.array([r.start for r in records], dtype=np.int64)
+    frame["_ROW"] = rows
     return frame
 
 
-def _stripped(values: tuple[str, ...]) -> pd.Series:
+def _stripped(values) -> pd.Series:
     """Text with surrounding spaces removed, computed once per distinct value."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna(""))
     return pd.Series(pd.Series(uniques, dtype=object).str.strip().to_numpy(dtype=object)[codes], dtype=object)

@@ -53,9 +53,13 @@ def to_iso8601(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def date_part(iso: pd.Series) -> pd.Series:
-    """The full-date part of ISO 8601 values as datetime64 (NaT when the date is partial or blank)."""
-    codes, uniques = pd.factorize(iso.fillna("").astype(str).str.slice(0, 10))
-    text = pd.Series(uniques, dtype=object)
+    """The full-date part of ISO 8601 values as datetime64 (NaT when the date is partial or blank); the
+    text work runs once per distinct value (missing values read as blank)."""
+    if pd.api.types.infer_dtype(iso, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(iso, use_na_sentinel=True)     # text cells: missing = NaT
+    else:
+        codes, uniques = pd.factorize(iso.fillna("").astype(str))
+    text = pd.Series(uniques, dtype=object).str.slice(0, 10)
     parsed = pd.to_datetime(text.where(text.str.len() == 10, None), format="%Y-%m-%d", errors="coerce")
     values = parsed.to_numpy(dtype="datetime64[ns]")
     out = np.concatenate([values, np.array(["NaT"], dtype="datetime64[ns]")])[codes]
@@ -67,9 +71,14 @@ def study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
 
     Blank when either date is partial or missing.
     """
-    days = (date_part(dtc) - date_part(reference)).dt.days
+    return days_from(date_part(dtc), date_part(reference))
+
+
+def days_from(dates: pd.Series, reference: pd.Series | np.ndarray) -> pd.Series:
+    """study_day on dates already converted (date_part): no day 0, NaN when either is NaT."""
+    days = (dates - reference).dt.days
     dy = np.where(days >= 0, days + 1, days)
-    return pd.Series(dy, index=dtc.index, dtype="float64")
+    return pd.Series(dy, index=dates.index, dtype="float64")
 
 
 def day_from_delta(delta: pd.Series) -> pd.Series:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_als.sdtm.dates import date_part, study_day
+from cdisc_als.sdtm.dates import date_part, days_from
 from cdisc_als.sdtm.fast import map_values
 from cdisc_als.study import Study
 
@@ -14,17 +14,32 @@ from cdisc_als.study import Study
 def derive_seq(frame: pd.DataFrame, domain: str, sort: list[str]) -> pd.DataFrame:
     """Sort by `sort` (USUBJID first) and number records 1, 2, ... within each USUBJID as --SEQ."""
     keys = [k for k in sort if k in frame.columns] or ["USUBJID"]
-    out = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-    out[f"{domain}SEQ"] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
+    out = frame.sort_values(keys, kind="stable", ignore_index=True)
+    subjects = out["USUBJID"].to_numpy()
+    if keys[0] == "USUBJID" and len(out) and not pd.isna(subjects).any():
+        # sorted by subject first: each subject's records are one run, numbered from its start
+        starts = np.flatnonzero(np.concatenate(([True], subjects[1:] != subjects[:-1])))
+        run = np.repeat(starts, np.diff(np.append(starts, len(out))))
+        out[f"{domain}SEQ"] = (np.arange(len(out)) - run + 1).astype("float64")
+    else:
+        out[f"{domain}SEQ"] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
     return out
 
 
 def derive_study_day(frame: pd.DataFrame, pairs: dict[str, str], reference: pd.Series) -> pd.DataFrame:
     """--DY for each (--DTC -> --DY) pair from DM.RFSTDTC (reference: USUBJID -> RFSTDTC); no day 0."""
-    ref = map_values(frame["USUBJID"], reference).fillna("")
+    ref = reference_dates(frame["USUBJID"], reference)
     for dtc, dy in pairs.items():
-        frame[dy] = study_day(frame[dtc], ref)
+        frame[dy] = days_from(date_part(frame[dtc]), ref)
     return frame
+
+
+def reference_dates(subjects: pd.Series, reference: pd.Series) -> np.ndarray:
+    """The full date (datetime64, NaT when partial or unknown) of each record's subject in reference
+    (USUBJID -> ISO date), looked up and converted once per subject."""
+    codes, distinct = pd.factorize(subjects, use_na_sentinel=True)
+    dates = date_part(pd.Series(distinct, dtype=object).map(reference).fillna("")).to_numpy()
+    return np.append(dates, np.array(["NaT"], dtype="datetime64[ns]"))[codes]
 
 
 def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, study: Study,
@@ -41,23 +56,33 @@ def derive_epoch(frame: pd.DataFrame, date_var: str, visit_dates: pd.DataFrame, 
     last_epoch = study.epochs[-1].epoch
     last_visit = max(epochs)
     dates = date_part(frame[date_var]) if date_var in frame.columns else pd.Series(pd.NaT, index=frame.index)
-    out = pd.Series("", index=frame.index, dtype=object)
+    out = np.full(len(frame), "", dtype=object)
     known = dates.notna() & frame["USUBJID"].isin(visit_dates["USUBJID"])
     if known.any():
-        rec = pd.DataFrame({"USUBJID": frame.loc[known, "USUBJID"], "DATE": dates[known], "_I": frame.index[known]})
-        vis = visit_dates.dropna(subset=["DATE"]).sort_values("DATE")
-        matched = pd.merge_asof(rec.sort_values("DATE"), vis, on="DATE", by="USUBJID", direction="backward")
-        first = vis.groupby("USUBJID")["VISITNUM"].min()
-        visitnum = matched["VISITNUM"].fillna(matched["USUBJID"].map(first))
+        # subjects as integer codes: the as-of match and the lookups run on numbers, not on text
+        positions = np.flatnonzero(known.to_numpy())
+        held = visit_dates.dropna(subset=["DATE"]).sort_values("DATE")
+        codes, subjects = pd.factorize(np.concatenate([held["USUBJID"].to_numpy(dtype=object),
+                                                       frame["USUBJID"].to_numpy(dtype=object)[positions]]),
+                                       use_na_sentinel=False)
+        vis = pd.DataFrame({"_S": codes[:len(held)], "VISITNUM": held["VISITNUM"].to_numpy(),
+                            "DATE": held["DATE"].to_numpy()})
+        rec = pd.DataFrame({"_S": codes[len(held):], "DATE": dates.to_numpy()[positions], "_P": positions})
+        matched = pd.merge_asof(rec.sort_values("DATE"), vis, on="DATE", by="_S", direction="backward")
+        first = vis.groupby("_S")["VISITNUM"].min()
+        visitnum = matched["VISITNUM"].fillna(matched["_S"].map(first))
         epoch = visitnum.map(epochs)
         # max per subject: a repeated last visit must not make the lookup ambiguous (InvalidIndexError)
-        last_date = vis[vis["VISITNUM"] == last_visit].groupby("USUBJID")["DATE"].max()
-        after = matched["DATE"] > matched["USUBJID"].map(last_date)
+        last_date = vis[vis["VISITNUM"] == last_visit].groupby("_S")["DATE"].max()
+        after = matched["DATE"] > matched["_S"].map(last_date)
         if trial_end is not None and len(trial_end):
-            ended = date_part(map_values(matched["USUBJID"], trial_end).fillna(""))
-            after = after | (matched["DATE"] > ended.to_numpy())
-        epoch = epoch.where(~after.fillna(False), last_epoch)
-        out.loc[matched["_I"].to_numpy()] = epoch.fillna("").to_numpy()
+            ended = date_part(map_values(pd.Series(subjects, dtype=object), trial_end).fillna("")).to_numpy()
+            after = after | (matched["DATE"] > ended[matched["_S"].to_numpy()])
+        epoch = epoch.to_numpy(dtype=object).copy()
+        epoch[after.fillna(False).to_numpy(dtype=bool)] = last_epoch    # the one text object, not a copy per record
+        epoch = pd.Series(epoch)
+        out[matched["_P"].to_numpy()] = epoch.fillna("").to_numpy()
+    out = pd.Series(out, index=frame.index, dtype=object)
     if "VISITNUM" in frame.columns:
         by_visit = map_values(pd.to_numeric(frame["VISITNUM"], errors="coerce"), epochs).fillna("")
         out = out.where(out != "", by_visit)
@@ -86,17 +111,22 @@ def derive_participation_end(dm: pd.DataFrame, variable: str, domains: dict[str,
     and every --DTC, --STDTC and --ENDTC of every other subject-level domain except `exclude` (history
     domains such as MH, whose dates are not contacts), so that no record of a subject (an AE that ends
     after the disposition date, a survival contact) lies after it."""
-    parts = [dm[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in dm.columns
-             if c.endswith("DTC") and c not in ("BRTHDTC",)]
+    columns = [(dm, c) for c in dm.columns if c.endswith("DTC") and c not in ("BRTHDTC",)]
     for name, frame in domains.items():
         if name == "DM" or name in exclude or "USUBJID" not in frame.columns:
             continue
-        parts += [frame[["USUBJID", c]].set_axis(["USUBJID", "DTC"], axis=1) for c in frame.columns
-                  if c.endswith("DTC")]
-    dates = pd.concat(parts, ignore_index=True)
-    dates["DTC"] = dates["DTC"].fillna("").astype(str).str.slice(0, 10)
-    dates = dates[dates["DTC"].str.len() == 10]
-    latest = dates.groupby("USUBJID")["DTC"].max()
+        columns += [(frame, c) for c in frame.columns if c.endswith("DTC")]
+    subjects, dates = [], []
+    for frame, column in columns:       # the date text of each distinct value, then the records with a full date
+        codes, uniques = pd.factorize(frame[column].fillna("").astype(str))
+        day = pd.Series(uniques, dtype=object).str.slice(0, 10)
+        full = np.flatnonzero((day.str.len() == 10).to_numpy()[codes])
+        subjects.append(frame["USUBJID"].to_numpy()[full])
+        dates.append(day.to_numpy(dtype=object)[codes[full]])
+    ranks, ordered = pd.factorize(np.concatenate(dates) if dates else np.array([], dtype=object), sort=True)
+    subject = np.concatenate(subjects) if subjects else np.array([], dtype=object)
+    latest_rank = pd.Series(ranks, dtype=np.intp).groupby(subject).max()
+    latest = pd.Series(np.asarray(ordered, dtype=object)[latest_rank.to_numpy()], index=latest_rank.index)
     dm[variable] = dm["USUBJID"].map(latest).fillna("")
     return dm
 
@@ -104,13 +134,13 @@ def derive_participation_end(dm: pd.DataFrame, variable: str, domains: dict[str,
 def derive_lobxfl(frame: pd.DataFrame, flag: str, date_var: str, by: list[str], result: str,
                   reference: pd.Series) -> pd.DataFrame:
     """--LOBXFL = 'Y' on the last record with a result on or before RFSTDTC, per USUBJID and `by`."""
-    ref = date_part(map_values(frame["USUBJID"], reference).fillna(""))
+    ref = pd.Series(reference_dates(frame["USUBJID"], reference), index=frame.index)
     dates = date_part(frame[date_var])
     has_result = frame[result].fillna("").astype(str) != ""
     eligible = has_result & dates.notna() & ref.notna() & (dates <= ref)
     frame[flag] = ""
     if eligible.any():
-        cand = frame[eligible].assign(_D=dates[eligible])
+        cand = frame.loc[eligible, list(dict.fromkeys(["USUBJID", *by]))].assign(_D=dates[eligible])
         last = cand.sort_values([*by, "_D"], kind="stable").groupby(["USUBJID", *by], sort=False).tail(1).index
         frame.loc[last, flag] = "Y"
     return frame

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.sdtm.conditions import evaluate
@@ -29,10 +30,10 @@ def lookup_dates(spec: dict[str, Any], ctx) -> pd.Series:
         raw = ctx.raw[src["table"]]
         if src.get("where"):
             raw = raw[evaluate(src["where"], raw).to_numpy()]
-        iso, _ = to_iso8601(raw[src["date"]])
-        subj = raw[ctx.subject_column]
-        usubjid = [ctx.study.usubjid(ctx.sites[s], s) if s in ctx.sites else "" for s in subj]
-        parts.append(pd.DataFrame({"USUBJID": usubjid, "DTC": iso.to_numpy()}))
+        iso = _per_distinct(raw[src["date"]].fillna("").astype(str), lambda u: to_iso8601(u)[0].to_numpy(dtype=object))
+        usubjid = _per_distinct(raw[ctx.subject_column], lambda u: np.array(
+            [ctx.study.usubjid(ctx.sites[s], s) if s in ctx.sites else "" for s in u], dtype=object))
+        parts.append(pd.DataFrame({"USUBJID": usubjid, "DTC": iso}))
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["USUBJID", "DTC"])
     data = data[(data["DTC"] != "") & (data["USUBJID"] != "")].sort_values("DTC")
     grouped = data.groupby("USUBJID")["DTC"]
@@ -41,6 +42,13 @@ def lookup_dates(spec: dict[str, Any], ctx) -> pd.Series:
         backup = lookup_dates(spec["fallback"], ctx)
         chosen = chosen.combine_first(backup)
     return chosen
+
+
+def _per_distinct(values: pd.Series, func) -> np.ndarray:
+    """func (distinct values -> results) spread back to every record; a missing value gives ''."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.append(func(pd.Series(uniques, dtype=object)), np.array([""], dtype=object))
+    return results[codes]
 
 
 def derive_dm_reference(data: pd.DataFrame, conf: dict[str, Any], ctx) -> pd.DataFrame:

@@ -25,3 +25,11 @@ def on_unique(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.S
 def map_values(series: pd.Series, mapping: dict | pd.Series) -> pd.Series:
     """series.map(mapping), computed once per distinct value."""
     return on_unique(series, lambda s: s.map(mapping))
+
+
+def filled(n: int, value: object) -> np.ndarray:
+    """n cells holding the one object value (np.full would make a new str per cell; a list stays one
+    value per cell)."""
+    cells = np.empty(n, dtype=object)
+    cells.fill(value)
+    return cells

@@ -27,7 +27,7 @@ from cdisc_als.raw.pipeline import RawData, read_and_check_raw
 from cdisc_als.raw.spec import RawSpec, load_raw_spec
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.derive import derive_participation_end
-from cdisc_als.sdtm.engine import TRACE, MappingContext, run_domain
+from cdisc_als.sdtm.engine import REFERENCED, TRACE, MappingContext, run_domain
 from cdisc_als.sdtm.spec import DomainSpec, load_domain_specs
 from cdisc_als.sdtm.trial_design import SPEC_FILE, build_trial_design
 from cdisc_als.study import Study
@@ -59,11 +59,29 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
             continue
         if var.type == "Num":
             columns[var.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        elif values.dtype == object and _is_text(values):
+            columns[var.name] = _blank_missing(values.to_numpy())   # text: _text only blanks the missing cells
         elif values.dtype == object:
             columns[var.name] = map_distinct(values, _text)
         else:
             columns[var.name] = values.fillna("").astype(str).to_numpy(dtype=object)
     return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Every cell a str or missing."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _blank_missing(values: np.ndarray) -> np.ndarray:
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values                                 # no missing cell
+    missing = pd.isna(values)
+    if not missing.any():
+        return values
+    values = values.copy()
+    values[missing] = ""
+    return values
 
 
 def _text(value: object) -> str:
@@ -124,7 +142,8 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             continue
         say(f"mapping {spec.domain}")
         result = run_domain(spec, ctx)
-        ctx.built[spec.domain] = result.data
+        if spec.domain in REFERENCED:             # the mapped domains later domains read; the others are released
+            ctx.built[spec.domain] = result.data
         findings.extend(result.findings)
         datasets[spec.domain] = finalize(result.data, spec.domain, metadata)
         traces[spec.domain] = _trace(result.data, spec.domain)
@@ -134,6 +153,7 @@ def run_sdtm(raw_dir: str | Path, out_dir: str | Path | None, study: Study, mapp
             datasets[name] = finalize(result.supp, name, metadata, "SUPPQUAL")
             traces[name] = result.supp[["USUBJID", "IDVARVAL", "QNAM", *TRACE]]
             labels[name] = f"Supplemental Qualifiers for {spec.domain}"
+        del result                                 # the mapped records, before the next domain is mapped
     _end_of_participation(specs, datasets)
     if "DM" in datasets and "SV" in datasets:
         say("building the trial design datasets")
@@ -186,17 +206,12 @@ def _trace(data: pd.DataFrame, domain: str) -> pd.DataFrame:
 def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces: dict[str, pd.DataFrame],
               rejected: dict[tuple[str, int], list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Account for every raw row: rejected (with reasons), mapped to 1 or more records, or not used."""
-    parent = [t for name, t in traces.items() if not name.startswith("SUPP")]
-    used = pd.concat(parent, ignore_index=True)[TRACE] if parent else pd.DataFrame(columns=TRACE)
-    used = used.dropna(subset=["_SRC_ROW"])
-    counts = used.groupby(["_SRC_FILE", "_SRC_ROW"]).size().rename("n").reset_index()
+    used_rows = _trace_rows([t for name, t in traces.items() if not name.startswith("SUPP")])
     summary, detail = [], []
     for name, frame in raw_tables.items():
         file = files[name]
         rows = frame["_ROW"].astype(int).to_numpy()
-        mine = counts[counts["_SRC_FILE"] == file]
-        produced = (pd.Series(mine["n"].to_numpy(), index=mine["_SRC_ROW"].astype(int).to_numpy())
-                    .reindex(rows).fillna(0).astype(int).to_numpy())
+        produced = _records_per_row(rows, used_rows.get(file, []))
         bad_rows = {r for f, r in rejected if f == file}
         is_rejected = np.isin(rows, list(bad_rows)) if bad_rows else np.zeros(len(rows), dtype=bool)
         summary.append({"table": name, "file": file, "rows": len(rows), "rejected": int(is_rejected.sum()),
@@ -213,12 +228,52 @@ def reconcile(raw_tables: dict[str, pd.DataFrame], files: dict[str, str], traces
     return (pd.DataFrame(summary, columns=columns), pd.DataFrame(detail, columns=["file", "row", "status", "reason"]))
 
 
+def _trace_rows(traces: list[pd.DataFrame]) -> dict[str, list[np.ndarray]]:
+    """raw file -> the raw rows of its records (one entry per record), from the trace columns."""
+    out: dict[str, list[np.ndarray]] = {}
+    for trace in traces:
+        rows = trace["_SRC_ROW"].to_numpy()
+        known = ~pd.isna(rows)
+        codes, names = pd.factorize(trace["_SRC_FILE"].to_numpy()[known])
+        rows = rows[known]
+        for k, name in enumerate(names):
+            out.setdefault(name, []).append(rows[codes == k].astype(np.int64))
+    return out
+
+
+def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
+    """For each raw row number, the number of records traced to it."""
+    used_rows = np.concatenate(used) if used else np.array([], dtype=np.int64)
+    size = int(max(rows.max(initial=-1), used_rows.max(initial=-1))) + 1
+    valid = used_rows >= 0
+    counts = np.bincount(used_rows[valid], minlength=size)
+    inside = rows >= 0
+    return np.where(inside, counts[np.where(inside, rows, 0)], 0)
+
+
+def _coded_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text columns as categoricals (codes of the distinct values in order of first
+    appearance): the XPT writer and the lengths read each column's distinct values from the codes instead
+    of hashing every cell again. Same values, so the same bytes."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype == object:
+            codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+            values = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)),
+                               index=frame.index, name=name)
+        columns[name] = values
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns) if columns else frame
+
+
 def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in result.datasets.items():
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
-                  xpt_variables(frame, metadata, meta_name))
+        coded = _coded_text(frame)
+        write_xpt(coded, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
+                  xpt_variables(coded, metadata, meta_name))
+        del coded
         write_csv(result.traces[name], safe_child(out, f"trace/{name.lower()}.csv"))
     write_csv(result.reconciliation, safe_child(out, "reconciliation.csv"))
     write_csv(result.unmapped_rows, safe_child(out, "reconciliation_rows.csv"))

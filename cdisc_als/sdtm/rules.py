@@ -24,7 +24,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ import pandas as pd
 from cdisc_als.metadata import Metadata
 from cdisc_als.sdtm.conditions import evaluate
 from cdisc_als.sdtm.dates import day_from_delta, to_iso8601
-from cdisc_als.sdtm.fast import map_values, on_unique
+from cdisc_als.sdtm.fast import filled, map_values, on_unique
 from cdisc_als.sdtm.placeholders import substitute
 from cdisc_als.study import Study
 
@@ -47,12 +47,16 @@ class RuleContext:
     domain: str
     sites: dict[str, str]          # subject -> site (from the subject table)
     subject_column: str = "SUBJID"
+    usubjids: dict[str, str] = field(default_factory=dict)   # subject -> USUBJID, filled as met (shareable)
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame.columns:
         raise KeyError(f"raw column {name!r} is not in the source table")
-    return frame[name].fillna("").astype(str)
+    column = frame[name]
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) in ("string", "empty"):
+        return column                               # text already (raw cells always are): nothing to convert
+    return column.fillna("").astype(str)
 
 
 def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -61,7 +65,7 @@ def rule_assign(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 
 def rule_hardcode(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     value = substitute(spec["value"], ctx.study, ctx.domain)
-    return pd.Series([value] * len(frame), index=frame.index, dtype=object), []
+    return pd.Series(filled(len(frame), value), index=frame.index, dtype=object), []
 
 
 def rule_ct(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -114,12 +118,20 @@ def rule_number(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> 
 
 def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
     subject = _col(frame, spec.get("from", ctx.subject_column))
-    site = map_values(subject, ctx.sites)
-    out = on_unique(subject, lambda s: pd.Series(
-        [ctx.study.usubjid(ctx.sites[j], j) if j in ctx.sites else "" for j in s], dtype=object))
+    codes, uniques = pd.factorize(subject)          # text: no missing values
+    distinct = pd.Series(uniques, dtype=object)
+    no_site = distinct.map(ctx.sites).isna().to_numpy()
+    ids = np.array([_usubjid(ctx, j) for j in uniques], dtype=object)
+    out = pd.Series(ids[codes] if len(uniques) else np.array([], dtype=object), index=subject.index, dtype=object)
     problems = [(int(i), spec.get("from", ctx.subject_column), subject.iloc[i], "subject not in the subject table")
-                for i in np.nonzero(site.isna().to_numpy())[0]]
+                for i in np.nonzero(no_site[codes])[0]] if no_site.any() else []
     return out, problems
+
+
+def _usubjid(ctx: RuleContext, subject: str) -> str:
+    if subject not in ctx.usubjids:
+        ctx.usubjids[subject] = ctx.study.usubjid(ctx.sites[subject], subject) if subject in ctx.sites else ""
+    return ctx.usubjids[subject]
 
 
 def rule_visitnum(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
@@ -155,10 +167,18 @@ def rule_delta_day(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) 
 
 
 def rule_concat(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:
-    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    for part in spec["parts"]:
-        out = out + (_col(frame, part["from"]) if isinstance(part, dict) else str(part))
-    return out, []
+    """The parts joined, once per distinct combination of the columns' values (one text object each)."""
+    pieces = [_col(frame, part["from"]).to_numpy() if isinstance(part, dict) else str(part) for part in spec["parts"]]
+    combination = np.zeros(len(frame), dtype=np.int64)
+    for piece in pieces:
+        if isinstance(piece, np.ndarray):
+            codes, uniques = pd.factorize(piece)        # text: no missing values
+            combination, _ = pd.factorize(combination * len(uniques) + codes)
+    distinct, first = np.unique(combination, return_index=True)
+    texts = np.array(["".join(p if isinstance(p, str) else p[row] for p in pieces) for row in first] + [""],
+                     dtype=object)
+    return pd.Series(texts[np.searchsorted(distinct, combination)] if len(frame) else texts[:0], index=frame.index,
+                     dtype=object), []
 
 
 def rule_condition(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) -> tuple[pd.Series, Problems]:

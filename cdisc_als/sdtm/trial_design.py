@@ -170,14 +170,18 @@ def _common_prefix(design: TrialDesign) -> tuple[str, ...]:
     return tuple(prefix)
 
 
-def _element_start(element, subject: pd.Series, visits: dict, study: Study) -> str:
+def _start_visits(element, study: Study) -> list[str]:
+    """The visits that may start an element: its start visit, then the later visits of its epoch."""
+    start = study.visit(element.start.visit)
+    return [start.visit] + [v.visit for v in study.visits if v.visitnum > start.visitnum and v.epoch == element.epoch]
+
+
+def _element_start(element, subject: dict, visits: dict, candidates: list[str]) -> str:
     """A subject's start of an element: its DM date, or the date of its start visit (when that visit was
-    missed, the first later visit of the same epoch the subject attended)."""
+    missed, the first later visit of the same epoch the subject attended; candidates: _start_visits)."""
     if element.start.date is not None:
         return str(subject.get(element.start.date, "") or "")[:10]
-    start = study.visit(element.start.visit)
-    candidates = [start] + [v for v in study.visits if v.visitnum > start.visitnum and v.epoch == element.epoch]
-    return next((visits[(subject["USUBJID"], v.visit)] for v in candidates if (subject["USUBJID"], v.visit) in visits), "")
+    return next((visits[(subject["USUBJID"], v)] for v in candidates if (subject["USUBJID"], v) in visits), "")
 
 
 def derive_subject_elements(study: Study, dm: pd.DataFrame, sv: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
@@ -196,7 +200,9 @@ def derive_subject_elements(study: Study, dm: pd.DataFrame, sv: pd.DataFrame) ->
     paths = {a.armcd: a.elements for a in design.arms}
     reference = dm.set_index("USUBJID")["RFSTDTC"]
     rows, findings = [], []
-    for _, subject in dm.sort_values("USUBJID").iterrows():
+    starts = {etcd: _start_visits(design.element(etcd), study) for path in [shared, *paths.values()] for etcd in path
+              if design.element(etcd).start.date is None}
+    for subject in dm.sort_values("USUBJID").to_dict("records"):
         end = str(subject.get("RFPENDTC", "") or "")[:10]
         if len(end) != 10:
             continue
@@ -204,7 +210,7 @@ def derive_subject_elements(study: Study, dm: pd.DataFrame, sv: pd.DataFrame) ->
         entered: list[tuple[int, object, str]] = []
         for order, etcd in enumerate(path, start=1):
             element = design.element(etcd)
-            start = _element_start(element, subject, visits, study)
+            start = _element_start(element, subject, visits, starts.get(etcd, []))
             if len(start) != 10 or start > end:
                 continue
             if entered and start < entered[-1][2]:

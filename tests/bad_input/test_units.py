@@ -51,3 +51,54 @@ def test_a_stray_quote_does_not_swallow_the_next_lines():
     assert [(r.start, r.fields) for r in parsed.records] == [(2, ["1", '"x']), (3, ["2", "y"]), (4, ["3", "z"])]
     assert [(f.rule, f.row, f.column) for f in parsed.findings] == [("RAW-QUOTE", 2, "B")]
     assert parsed.continuation_lines == 0
+
+
+REGULAR_TEXTS = [  # read by the fast path (csvfast.parse_simple): no quote, every line one record or blank
+    "A,B\n1,2\n3,4\n",
+    "A,B\r\n 1 ,2\r\n\r\n3,4",                       # CRLF, spaces trimmed, a blank line, no final line end
+    "\n\nA;B;C\n1;;3\n;;\n  \n4;5;6\n\n",            # header on line 3, ';', blank lines of each kind
+    "A\tB\nx\ty\n",
+    "A,,C\n1,2,3\n",                                # a column without a name
+]
+IRREGULAR_TEXTS = [  # the careful path: quotes, a lone CR, missing or extra fields, one column
+    'A,B\n1,"2"\n', "A,B\r1,2\r", "A,B,C\n1,2\n", "A,B\n1,2,3\n", "A,B\n1,2,\n", "ONLY\n1\n\n2\n",
+]
+
+
+def _careful(path):
+    from cdisc_als.raw import readers
+
+    fast, readers.parse_simple = readers.parse_simple, lambda *_: None
+    try:
+        return readers._read_csv(path)
+    finally:
+        readers.parse_simple = fast
+
+
+def test_fast_and_careful_csv_reading_agree(tmp_path):
+    """The fast path is taken only on regular text and then gives the careful path's frame, physical
+    lines, accounting and findings."""
+    from cdisc_als.raw.csvfast import parse_simple
+    from cdisc_als.raw.readers import _read_csv
+
+    for k, text in enumerate(REGULAR_TEXTS + IRREGULAR_TEXTS):
+        assert (parse_simple(text, "t.csv") is not None) == (text in REGULAR_TEXTS), text
+        path = tmp_path / f"t{k}.csv"
+        path.write_bytes(text.encode("utf-8"))
+        fast, careful = _read_csv(path), _careful(path)
+        assert fast.frame.equals(careful.frame) and list(fast.frame.columns) == list(careful.frame.columns), text
+        assert fast.findings == careful.findings, text
+        assert ((fast.lines, fast.blank_lines, fast.continuation_lines)
+                == (careful.lines, careful.blank_lines, careful.continuation_lines)), text
+
+
+def test_fast_path_physical_lines():
+    """Hand-counted: header on line 3; records on lines 4 and 7; lines 5 (';;'), 6 (spaces) and 8 (empty)
+    blank; 5 lines after the header."""
+    from cdisc_als.raw.csvfast import parse_simple
+
+    parsed = parse_simple(REGULAR_TEXTS[2], "t.csv")
+    assert parsed.header == ["A", "B", "C"] and parsed.rows.tolist() == [4, 7]
+    assert [c.tolist() for c in parsed.columns] == [["1", "4"], ["", "5"], ["3", "6"]]
+    assert (parsed.lines, parsed.blank_lines) == (5, 3)
+    assert [(f.rule, f.row) for f in parsed.findings] == [("RAW-HEADER-LINE", 3), ("RAW-DELIMITER", 3)]
