@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cdisc_als.cli import main
 from cdisc_als.resources import SAMPLE_RAW_DIR
 from cdisc_als.rounding import format_number, format_pvalue
 from cdisc_als.simulate import items
+from cdisc_als.simulate.ae import random_adverse_events
 from cdisc_als.simulate.annealer import (
     Block,
     Bound,
@@ -24,6 +26,7 @@ from cdisc_als.simulate.annealer import (
     block_report,
     solve_block,
 )
+from cdisc_als.simulate.plan import ROLE_FAS
 from cdisc_als.simulate.run import simulate
 
 
@@ -84,6 +87,16 @@ def test_scale_mode_is_deterministic(tmp_path):
     c = tmp_path / "c"
     simulate(c, seed=6, subjects=300)
     assert not filecmp.cmp(a / "alsfrs.csv", c / "alsfrs.csv", shallow=False)
+
+
+def test_scale_mode_never_repeats_a_subjects_term_on_one_start_date(tmp_path):
+    # AE's natural key is subject, term and start date; 10,000 subjects used to give one repeat (seed 20181)
+    start = np.datetime64("2012-01-01")
+    plan = pd.DataFrame({"SUBJID": [f"S{i}" for i in range(400)], "ROLE": ROLE_FAS,
+                         "VISDT_5": start, "VISDT_9": start + np.timedelta64(12, "D")})   # 6 possible days
+    events = random_adverse_events(plan, np.random.default_rng(3))
+    keys = [(ev.subjid, ev.pt, ev.start) for ev in events]
+    assert len(keys) == len(set(keys)) and len(events) > 300
 
 
 @pytest.mark.slow

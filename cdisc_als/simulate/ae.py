@@ -214,17 +214,22 @@ def _partial_dates(events: list[Event], rng: np.random.Generator) -> None:
 
 
 def random_adverse_events(plan: pd.DataFrame, rng: np.random.Generator) -> list[Event]:
-    """Scale mode: Poisson(1.2) events per randomized subject between V5 and V10, 5 % serious."""
+    """Scale mode: Poisson(1.2) events per randomized subject between V5 and V10, 5 % serious. A draw that
+    repeats a subject's term on the same start date is dropped (the natural key of AE is subject, term and
+    start date), after its random numbers are drawn, so the other events stay as they were."""
     events: list[Event] = []
     pts = list(MEDDRA)
     randomized = plan[(plan["ROLE"] == ROLE_FAS) & pd.notna(plan["VISDT_9"])]
     counts = rng.poisson(1.2, len(randomized))
     for (_, row), count in zip(randomized.iterrows(), counts, strict=True):
+        seen: set[tuple[str, np.datetime64]] = set()
         for _ in range(count):
             ev = _filler(row, pts[int(rng.integers(len(pts)))], rng, late=False)
             if rng.random() < 0.05:
                 ev.serious, ev.criteria, ev.grade = True, ("HOSP",), 3
-            events.append(ev)
+            if (ev.pt, ev.start) not in seen:
+                seen.add((ev.pt, ev.start))
+                events.append(ev)
     return events
 
 
