@@ -102,7 +102,16 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _checksums(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): sha256(p) for p in _files(folder) if p.name not in skip}
+    """SHA-256 of every file below folder, by relative path; files hashed on as many threads as the run may
+    use CPUs (hashlib releases the GIL), listed in path order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cdisc_als.background import worker_count
+
+    files = [p for p in _files(folder) if p.name not in skip]
+    with ThreadPoolExecutor(max_workers=max(1, min(worker_count(), 8))) as pool:
+        digests = list(pool.map(sha256, files))
+    return {p.relative_to(folder).as_posix(): digest for p, digest in zip(files, digests, strict=True)}
 
 
 def _version(name: str) -> str:

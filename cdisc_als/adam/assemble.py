@@ -64,12 +64,3 @@ def sequence_in_subject(sorted_codes: np.ndarray) -> np.ndarray:
     starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
     first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     return np.where(sorted_codes < 0, np.nan, (np.arange(n) - first + 1).astype(float))
-
-
-def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame of equally long arrays, one block per column: no type inference on text columns and no
-    merging of the columns into 2-D blocks (both cost more than the data's own copy at millions of records)."""
-    n = len(next(iter(columns.values()))) if columns else 0
-    index = pd.RangeIndex(n)
-    return pd.DataFrame({name: pd.Series(values, index=index, dtype=values.dtype, copy=False)
-                         for name, values in columns.items()}, index=index, copy=False)

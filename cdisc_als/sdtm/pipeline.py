@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_als.columnar import map_distinct
+from cdisc_als.columnar import frame_of, map_distinct
 from cdisc_als.export.xpt import XptVariable, distinct_text, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
@@ -65,7 +65,7 @@ def finalize(frame: pd.DataFrame, dataset: str, metadata: Metadata, meta_name: s
             columns[var.name] = map_distinct(values, _text)
         else:
             columns[var.name] = values.fillna("").astype(str).to_numpy(dtype=object)
-    return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=list(columns))
+    return frame_of(columns) if columns else pd.DataFrame(index=pd.RangeIndex(n))
 
 
 def _is_text(values: pd.Series) -> bool:
