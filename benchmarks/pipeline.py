@@ -201,6 +201,9 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
     if base:
         total += f" {base.total:11.1f} {base.total / now.total:9.1f}"
     print(total)
+    if base:
+        print(f"peak RSS: now {now.peak_mb:,.0f} MB, baseline {base.peak_mb:,.0f} MB "
+              f"(baseline / now {base.peak_mb / now.peak_mb if now.peak_mb else float('nan'):.1f})")
     if now.own:
         print("(second process: beside validate, export ADaM and guides; its peak RSS is the two processes' over"
               " the overlap, and the stages' seconds add up to more than the wall-clock total)")
