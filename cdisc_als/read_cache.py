@@ -4,8 +4,10 @@ The stages talk through files (SDTM XPT -> ADaM, validation, define.xml, Dataset
 XPT -> validation, export, guides, TLF), so the same file is read four or five times in a run. Inside
 `shared_reads()`, the XPT reader keeps what it decoded, keyed by the file's path, size, modification
 time and inode (a file rewritten since is read again), and hands every later reader a copy (so no
-stage can change what another reads). The kept datasets are bounded in memory (least recently used
-dropped first): CDISC_ALS_READ_CACHE_MB, default 2048. Outside `shared_reads()` nothing is kept.
+stage can change what another reads). What is kept is compact (xpt_reader.KeptDataset: numbers as
+arrays, each text column as the code of each record and the text of each code), bounded in memory (least
+recently used dropped first): CDISC_ALS_READ_CACHE_MB, default 2048. Outside `shared_reads()` nothing
+is kept.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cdisc_als.dataset_file import DatasetFile
+if TYPE_CHECKING:
+    from cdisc_als.xpt_reader import KeptDataset
+
 
 DEFAULT_LIMIT_MB = 2048
 _ACTIVE: ContextVar[ReadCache | None] = ContextVar("read_cache", default=None)
@@ -30,14 +35,14 @@ class ReadCache:
         self.limit = limit
         self.used = 0
         self.hits = self.misses = 0
-        self._items: OrderedDict[tuple, tuple[DatasetFile, int]] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[KeptDataset, int]] = OrderedDict()
 
     @staticmethod
     def key(path: Path) -> tuple:
         info = path.stat()
         return str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino
 
-    def get(self, path: Path) -> DatasetFile | None:
+    def get(self, path: Path) -> KeptDataset | None:
         key = self.key(path)
         if key not in self._items:
             self.misses += 1
@@ -46,13 +51,10 @@ class ReadCache:
         self.hits += 1
         return self._items[key][0]
 
-    def put(self, path: Path, dataset: DatasetFile) -> None:
-        size = int(dataset.frame.memory_usage(index=False, deep=False).sum())
+    def put(self, path: Path, dataset: KeptDataset) -> None:
+        size = dataset.nbytes
         if size > self.limit:
             return
-        consolidate = getattr(dataset.frame, "_consolidate_inplace", None)
-        if consolidate is not None:     # one block per dtype now, so every reader's copy is a plain block copy
-            consolidate()
         key = self.key(path)
         if key in self._items:
             self.used -= self._items.pop(key)[1]

@@ -200,17 +200,42 @@ def _codes_and_first(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
 
 
-def _text_column(keys: np.ndarray, length: int, encoding: str) -> np.ndarray:
+@dataclass(frozen=True)
+class CodedText:
+    """A character column kept compact: the code of each record (the smallest integer type that holds them)
+    and the text of each code. values() gives the column (one pointer per record)."""
+
+    codes: np.ndarray
+    texts: np.ndarray
+
+    def values(self) -> np.ndarray:
+        return self.texts[self.codes] if len(self.texts) else np.array([], dtype=object)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.codes.nbytes + self.texts.nbytes)
+
+
+def _text_column(keys: np.ndarray, length: int, encoding: str) -> CodedText:
     """The values of one character variable as str (trailing blanks removed), one str object per distinct value;
     Windows-1252 decoding (the fallback) replaces the five bytes that code page leaves undefined."""
     codes, first = _factorize_words(keys)
     errors = "strict" if encoding == "utf-8" else "replace"
     texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
-    return np.array(texts, dtype=object)[codes] if len(texts) else np.array([], dtype=object)
+    smallest = np.min_scalar_type(max(len(texts) - 1, 0))
+    return CodedText(codes.astype(smallest if smallest.kind == "u" else np.intp), np.array(texts, dtype=object))
 
 
 def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
                         usecols: list[str] | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    """The records of a version 5 transport file as a frame (decode_columns, text columns expanded)."""
+    columns = decode_columns(buffer, layout, start, usecols, encoding)
+    return pd.DataFrame({name: _expanded(values) for name, values in columns.items()},
+                        index=pd.RangeIndex(layout.records), copy=False)
+
+
+def decode_columns(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
+                   usecols: list[str] | None = None, encoding: str = "utf-8") -> dict[str, np.ndarray | CodedText]:
     """The records of a version 5 transport file whose structure xpt_layout checked, columnar: numbers from
     IBM to IEEE doubles (missing values, special ones included, as NaN; short numbers padded with zeros),
     text decoded once per distinct value (raises UnicodeDecodeError when `encoding` cannot decode it). The
@@ -220,7 +245,7 @@ def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayou
     width = sum(c.length or 0 for c in layout.columns)
     count = layout.records
     wanted = None if usecols is None else set(usecols)
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, np.ndarray | CodedText] = {}
     offset = 0
     for col in layout.columns:
         length = col.length or 0
@@ -234,7 +259,7 @@ def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayou
                 columns[col.name] = _text_column(_words(buffer, start, count, width, offset, length), length,
                                                  encoding)
         offset += length
-    return pd.DataFrame(columns, index=pd.RangeIndex(count), copy=False)
+    return columns
 
 
 def _read_with_slack(path: Path) -> bytearray:
@@ -278,12 +303,65 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
     if cache is None:
         return _read_file(path, usecols)
     if kept is None:
-        kept = _read_file(path, None)
+        kept = KeptDataset.read(path)
         cache.put(path, kept)
     return kept.copy(usecols)
 
 
+class KeptDataset:
+    """A decoded file as the read cache keeps it: numbers as arrays, text as CodedText (a fraction of the
+    memory of one pointer per record); copy() gives each reader its own DatasetFile."""
+
+    def __init__(self, file: DatasetFile, data: dict[str, np.ndarray | CodedText]):
+        self.file, self.data = file, data
+
+    @classmethod
+    def read(cls, path: Path) -> KeptDataset:
+        file, data = _read_columns(path, None)
+        if data is None:                        # version 8: pyreadstat gave a frame
+            data = {name: file.frame[name].to_numpy() for name in file.frame.columns}
+            file.frame = pd.DataFrame()
+        return cls(file, data)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(v.nbytes) for v in self.data.values())
+
+    def copy(self, usecols: list[str] | None = None) -> DatasetFile:
+        wanted = None if usecols is None else set(usecols)
+        columns = [c for c in self.file.columns if wanted is None or c.name in wanted]
+        names = [c.name for c in columns if c.name in self.data]
+        frame = pd.DataFrame({name: _expanded(self.data[name], copy=True) for name in names},
+                             index=pd.RangeIndex(_length(self.data)), columns=names, copy=False)
+        return DatasetFile(self.file.path, self.file.name, self.file.label, columns, frame,
+                           list(self.file.problems), self.file.format)
+
+
+def _expanded(values: np.ndarray | CodedText, copy: bool = False) -> np.ndarray:
+    if isinstance(values, CodedText):
+        return values.values()                  # a new array of pointers to the kept texts
+    return values.copy() if copy else values
+
+
 def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
+    file, data = _read_columns(path, usecols)
+    if data is None:
+        return file
+    file.frame = pd.DataFrame({name: _expanded(values) for name, values in data.items()},
+                              index=pd.RangeIndex(_length(data)), copy=False)
+    return file
+
+
+def _length(data: dict[str, np.ndarray | CodedText]) -> int:
+    if not data:
+        return 0
+    first = next(iter(data.values()))
+    return len(first.codes) if isinstance(first, CodedText) else len(first)
+
+
+def _read_columns(path: Path, usecols: list[str] | None) -> tuple[DatasetFile, dict | None]:
+    """The file's description and its decoded columns (version 5); a version 8 file comes back whole, as a
+    DatasetFile with its frame and no columns."""
     try:
         buffer = _read_with_slack(path)
     except OSError as exc:
@@ -295,21 +373,19 @@ def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
     if layout.version == 8:
         del buffer
         frame, columns, name, label = _read_version8(path, wanted, problems)
-    else:
-        start = _observations_start(layout)
+        return DatasetFile(path, name, label, columns, frame, problems, "xpt"), None
+    start = _observations_start(layout)
+    try:
         try:
-            try:
-                frame = decode_observations(buffer, layout, start, wanted)
-            except UnicodeDecodeError as exc:
-                problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of "
-                                        "a value); read as Windows-1252", fatal=False, kind="encoding"))
-                frame = decode_observations(buffer, layout, start, wanted, "cp1252")
-        except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
-            raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
-        columns, name, label = layout.columns, layout.name.upper(), layout.label
-        if wanted is not None:
-            columns = [c for c in columns if c.name in wanted]
-    return DatasetFile(path, name, label, columns, frame, problems, "xpt")
+            data = decode_columns(buffer, layout, start, wanted)
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of "
+                                    "a value); read as Windows-1252", fatal=False, kind="encoding"))
+            data = decode_columns(buffer, layout, start, wanted, "cp1252")
+    except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
+        raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
+    columns = layout.columns if wanted is None else [c for c in layout.columns if c.name in wanted]
+    return DatasetFile(path, layout.name.upper(), layout.label, columns, pd.DataFrame(), problems, "xpt"), data
 
 
 def _observations_start(layout: XptLayout) -> int:
