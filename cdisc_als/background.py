@@ -80,7 +80,8 @@ class Deferred:
 
 
 class Background:
-    """Submit at most one stage at a time to a second process (or defer it, with one worker)."""
+    """Stages submitted run one after another, in submission order, in one second process (or, with one
+    worker, each in this process when its result is asked for)."""
 
     def __init__(self, workers: int):
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None

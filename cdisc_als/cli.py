@@ -20,7 +20,7 @@ class Progress:
         self.start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
-        from cdisc_als.read_cache import return_freed_memory
+        from cdisc_als.memory import return_freed_memory
 
         return_freed_memory()           # each message starts a stage: what the last one freed goes back
         if not self.quiet:
@@ -138,7 +138,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from cdisc_als.metadata import load_metadata
     from cdisc_als.study import load_study
     from cdisc_als.validate.engine import validate_folder
-    from cdisc_als.validate.report import write_html, write_xlsx
+    from cdisc_als.validate.report import write_reports
 
     study = load_study(args.study)
     metadata = load_metadata(args.mappings, study)
@@ -148,11 +148,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(summary.to_string(index=False))
     print(result.summary())
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_xlsx(result, out / "validation.xlsx")
-        write_html(result, out / "validation.html")
-        print(f"report: {out / 'validation.xlsx'}, {out / 'validation.html'}")
+        xlsx, html = write_reports(result, Path(args.out))
+        print(f"report: {xlsx}, {html}")
     return 1 if result.errors else 0
 
 

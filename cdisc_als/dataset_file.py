@@ -39,13 +39,6 @@ class DatasetFile:
     problems: list[Problem] = field(default_factory=list)   # non-fatal only
     format: str = "xpt"         # xpt, json or ndjson
 
-    def copy(self, usecols: list[str] | None = None) -> DatasetFile:
-        """A copy whose frame shares nothing with this one (the variables of `usecols` only, in file order)."""
-        columns = self.columns if usecols is None else [c for c in self.columns if c.name in set(usecols)]
-        names = [c.name for c in columns if c.name in self.frame.columns]
-        frame = self.frame.copy() if usecols is None else self.frame[names].copy()
-        return DatasetFile(self.path, self.name, self.label, list(columns), frame, list(self.problems), self.format)
-
     @property
     def types(self) -> dict[str, str]:
         return {c.name: c.type for c in self.columns}
@@ -64,5 +57,3 @@ class DatasetReadError(ValueError):
 def fail(path: Path, message: str) -> DatasetReadError:
     return DatasetReadError([Problem(path.name, message)])
 
-
-# ------------------------------------------------------------------ XPT

@@ -96,16 +96,3 @@ def shared_reads(limit: int | None = None) -> Iterator[ReadCache]:
 
 def active_cache() -> ReadCache | None:
     return _ACTIVE.get()
-
-
-def return_freed_memory() -> None:
-    """Collect garbage and hand the C heap's free pages back to the system (glibc malloc_trim), so that the
-    resident memory a finished stage leaves is not counted against the next; a no-op elsewhere."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

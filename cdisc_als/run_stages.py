@@ -83,16 +83,13 @@ def _validate(study, metadata, out: Path, target: Path, progress: Callable[[str]
     """Validation reports of the SDTM and ADaM folders of `out`; returns the number of errors and the results
     (their findings and counts, not their records: the guides need those)."""
     from cdisc_als.validate.engine import validate_folder
-    from cdisc_als.validate.report import write_html, write_xlsx
+    from cdisc_als.validate.report import write_reports
 
     errors, validation = 0, {}
     for stage in ("sdtm", "adam"):
         progress(f"validating {stage.upper()}")
         result = validation[stage] = validate_folder(out / stage, metadata, study.study_id)
-        report = out / "validation" / stage
-        report.mkdir(parents=True, exist_ok=True)
-        write_xlsx(result, report / "validation.xlsx")
-        write_html(result, report / "validation.html")
+        write_reports(result, out / "validation" / stage)
         errors += result.errors
         print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
         result.release()

@@ -4,6 +4,7 @@ when it fails, the serial stand-in runs only when asked, and the worker count fr
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -55,10 +56,17 @@ def test_an_error_that_cannot_cross_processes_arrives_as_a_value_error_with_its_
         side.submit(_fails_with_a_custom_error).result()
 
 
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 def test_a_failure_of_the_caller_stops_the_second_process():
+    start = time.perf_counter()
     with pytest.raises(RuntimeError), background(workers=2) as side:
-        side.submit(_square_and_pid, 3)
+        side.submit(_square_and_pid, 3).result()          # the second process is up
+        side.submit(_sleep, 60)
         raise RuntimeError("the caller failed")
+    assert time.perf_counter() - start < 30, "the 60-second stage was waited for instead of stopped"
 
 
 @pytest.mark.parametrize(("text", "expected"), [("1", 1), ("3", 3), ("0", None), ("two", None), ("-2", None)])

@@ -75,6 +75,20 @@ def test_describe_counts_records_as_a_full_read_does(tmp_path, rows, last):
         assert layout.records == rows == len(pyreadstat.read_xport(str(path))[0])
 
 
+def test_the_pilot_read_through_the_cache_is_the_pilot_read_directly():
+    for path in sorted((pilot_dir() / "adam").glob("*.xpt")):
+        direct = read_xpt(path)
+        with shared_reads():
+            read_xpt(path)
+            kept = read_xpt(path)
+            part = read_xpt(path, usecols=["USUBJID", direct.frame.columns[-1]])
+        pd.testing.assert_frame_equal(kept.frame, direct.frame)
+        assert [c.name for c in kept.columns] == [c.name for c in direct.columns]
+        pd.testing.assert_frame_equal(part.frame, direct.frame[part.frame.columns.tolist()])
+        assert part.frame.columns.tolist() == [c for c in direct.frame.columns
+                                               if c in ("USUBJID", direct.frame.columns[-1])]
+
+
 def test_describe_on_the_pilot_gives_pyreadstat_counts_and_labels():
     for path in sorted((pilot_dir() / "adam").glob("*.xpt")):
         frame, meta = pyreadstat.read_xport(str(path))

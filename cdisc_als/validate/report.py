@@ -115,3 +115,13 @@ def write_html(result: ValidationResult, path: str | Path) -> None:
         parts.append(f"<h2>{html.escape(name)}</h2>{_html_table(frame)}")
     parts.append("</body></html>")
     atomic_write_text(path, "\n".join(parts))
+
+
+def write_reports(result: ValidationResult, folder: str | Path) -> tuple[Path, Path]:
+    """validation.xlsx and validation.html of the result in folder (created when absent)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx, html = folder / "validation.xlsx", folder / "validation.html"
+    write_xlsx(result, xlsx)
+    write_html(result, html)
+    return xlsx, html
