@@ -40,3 +40,17 @@ def test_index_renders_in_headless_chromium(run_output, tmp_path):
                          capture_output=True, text=True, timeout=120, check=False).stdout
     assert dom.count("<table") >= 3 and "<tbody>" in dom and "Reconciliation with the published tables" in dom
     assert "known inconsistency" in dom and "f_km_os.png" in dom
+
+
+def test_the_runs_adam_folder_with_its_arm_define_validates_without_errors(run_output):
+    # define.xml of ADaM carries Analysis Results Metadata: the validator checks it against the Define-XML
+    # schema with the ARM extension, as export does (the plain schema reported a false ALS0402 error)
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.study import load_study
+    from cdisc_als.validate.engine import validate_folder
+
+    assert "arm:AnalysisResultDisplays" in (run_output / "adam" / "define.xml").read_text()
+    study = load_study(None)
+    result = validate_folder(run_output / "adam", load_metadata(None, study), study.study_id)
+    assert "ALS0402" not in set(result.counts.loc[result.counts["found"] > 0, "rule"])
+    assert result.errors == 0

@@ -33,11 +33,21 @@ def _schema(path: Path):
     return xmlschema.XMLSchema(str(path))
 
 
+def schema_for(path: str | Path) -> Path:
+    """The Define-XML 2.1 schema a define.xml is checked against: with the ARM 1.0 extension when the file
+    carries Analysis Results Metadata."""
+    return DEFINE_21_ARM if ARM_NAMESPACE in Path(path).read_text(encoding="utf-8") else DEFINE_21
+
+
+def cached_schema(path: Path):
+    """The xmlschema schema of an XSD file, read once per process."""
+    return _schema(path)
+
+
 def define_schema_problems(path: str | Path) -> list[str]:
     """Every schema violation of a define.xml file (empty when it is valid)."""
     path = Path(path)
-    with_arm = ARM_NAMESPACE in path.read_text(encoding="utf-8")
-    schema = _schema(DEFINE_21_ARM if with_arm else DEFINE_21)
+    schema = _schema(schema_for(path))
     return [f"{error.path or '/'}: {error.reason}" for error in schema.iter_errors(str(path))]
 
 

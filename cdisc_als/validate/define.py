@@ -150,13 +150,14 @@ def read_define(path: str | Path, check_schema: bool = True) -> DefineXml:
     return define
 
 
-def _schema_file(version: str) -> Path | None:
-    """Define-XML 2.1: the schema shipped with cdisc_als (cdisc_als/export/schemas); other versions: the
+def _schema_file(version: str, path: Path) -> Path | None:
+    """Define-XML 2.1: the schema shipped with cdisc_als (cdisc_als/export/schemas), with the ARM 1.0
+    extension when the file carries Analysis Results Metadata, as export checks it; other versions: the
     odmlib package's copy when it is installed."""
     if version == "2.1":
-        from cdisc_als.export.schema import DEFINE_21
+        from cdisc_als.export.schema import schema_for
 
-        return DEFINE_21
+        return schema_for(path)
     try:
         import odmlib
     except ImportError:
@@ -168,15 +169,15 @@ def _schema_file(version: str) -> Path | None:
 
 def schema_errors(path: Path, version: str, limit: int = 50) -> tuple[list[str], str]:
     """Schema problems of define.xml (up to limit), and a note saying which schema was used or why none."""
-    schema_path = _schema_file(version)
+    schema_path = _schema_file(version, path)
     try:
-        import xmlschema
+        from cdisc_als.export.schema import cached_schema
+        schema = cached_schema(schema_path) if schema_path is not None else None
     except ImportError:
-        xmlschema = None
-    if schema_path is None or xmlschema is None:
+        schema = None
+    if schema is None:
         return [], (f"Define-XML {version} schema not checked: the schema files come with the odmlib and "
                     "xmlschema packages (pip install odmlib xmlschema)")
-    schema = xmlschema.XMLSchema(str(schema_path))
     errors = []
     for error in schema.iter_errors(str(path)):
         where = f"line {error.sourceline}: " if getattr(error, "sourceline", None) else ""
