@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -38,10 +39,24 @@ class DatasetFile:
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)   # non-fatal only
     format: str = "xpt"         # xpt, json or ndjson
+    # the reader's factorization of text columns: name -> (codes, texts), frame[name] == texts[codes] as read
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
     def types(self) -> dict[str, str]:
         return {c.name: c.type for c in self.columns}
+
+    def distinct_text(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(codes, texts) of a text column as the reader decoded it: each distinct value once, numbered in order
+        of first appearance as pd.factorize numbers them, so a consumer need not hash every cell again; None
+        when the reader did not keep them (Dataset-JSON, version 8) or two codes decode to one text."""
+        pair = self.coded.get(name)
+        if pair is None or len(pair[0]) != len(self.frame):
+            return None
+        codes, texts = pair
+        if len(set(texts.tolist())) != len(texts):       # e.g. bytes Windows-1252 replaced alike
+            return None
+        return codes, texts
 
 
 class DatasetReadError(ValueError):

@@ -223,7 +223,9 @@ def _text_column(keys: np.ndarray, length: int, encoding: str) -> CodedText:
     errors = "strict" if encoding == "utf-8" else "replace"
     texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
     smallest = np.min_scalar_type(max(len(texts) - 1, 0))
-    return CodedText(codes.astype(smallest if smallest.kind == "u" else np.intp), np.array(texts, dtype=object))
+    coded = CodedText(codes.astype(smallest if smallest.kind == "u" else np.intp), np.array(texts, dtype=object))
+    coded.codes.flags.writeable = coded.texts.flags.writeable = False     # shared by every reader of the file
+    return coded
 
 
 def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
@@ -334,7 +336,7 @@ class KeptDataset:
         frame = pd.DataFrame({name: _expanded(self.data[name], copy=True) for name in names},
                              index=pd.RangeIndex(_length(self.data)), columns=names, copy=False)
         return DatasetFile(self.file.path, self.file.name, self.file.label, columns, frame,
-                           list(self.file.problems), self.file.format)
+                           list(self.file.problems), self.file.format, _coded(self.data, names))
 
 
 def _expanded(values: np.ndarray | CodedText, copy: bool = False) -> np.ndarray:
@@ -349,7 +351,13 @@ def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
         return file
     file.frame = pd.DataFrame({name: _expanded(values) for name, values in data.items()},
                               index=pd.RangeIndex(_length(data)), copy=False)
+    file.coded = _coded(data, list(data))
     return file
+
+
+def _coded(data: dict[str, np.ndarray | CodedText], names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The (codes, texts) of the text columns among `names` (shared read-only with the cache: nobody writes them)."""
+    return {name: (data[name].codes, data[name].texts) for name in names if isinstance(data[name], CodedText)}
 
 
 def _length(data: dict[str, np.ndarray | CodedText]) -> int:

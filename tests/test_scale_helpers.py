@@ -98,3 +98,54 @@ def test_subject_designs_split_each_arm_and_subject_in_record_order():
 def test_rtf_escape_plain_text_unchanged_and_specials_escaped():
     assert rtf_escape("Riluzole Alone (N = 30)") == "Riluzole Alone (N = 30)"
     assert rtf_escape("a{b}\\c\nd\x01é") == "a\\{b\\}\\\\c\\line d\\u233?"
+
+
+def test_xpt_writer_lays_out_large_datasets_a_chunk_at_a_time_with_the_same_bytes(tmp_path, monkeypatch):
+    from cdisc_als.export import xpt
+    from cdisc_als.xpt_reader import read_xpt
+
+    frame = pd.DataFrame({"USUBJID": [f"S{k % 7}" for k in range(1001)], "AVAL": np.arange(1001) / 4,
+                          "AVALC": ["" if k % 3 else "ABC" for k in range(1001)]})
+    whole = xpt.xpt_bytes(frame, "ADX", "X")
+    monkeypatch.setattr(xpt, "CHUNK_BYTES", 100)      # 13-byte records (2 + 8 + 3): 7 records per chunk
+    pieces = list(xpt.xpt_parts(frame, "ADX", "X"))
+    assert len(pieces) == 1 + 143 + 1                            # headers, ceil(1001 / 7) chunks, padding
+    assert b"".join(bytes(p) for p in pieces) == whole
+    assert len(whole) % 80 == 0
+    xpt.write_xpt(frame, tmp_path / "adx.xpt", "ADX", "X")
+    back = read_xpt(tmp_path / "adx.xpt").frame
+    assert back["AVAL"].tolist() == frame["AVAL"].tolist() and back["AVALC"].tolist() == frame["AVALC"].tolist()
+
+
+def test_reader_codes_are_pandas_factorize_and_every_consumer_gives_the_hashed_result(tmp_path):
+    from cdisc_als.export.datasetjson import ColumnMeta, DatasetMeta, write_dataset_json_files
+    from cdisc_als.export.xpt import write_xpt
+    from cdisc_als.validate.datasets import LoadedDataset
+    from cdisc_als.xpt_reader import read_xpt
+
+    frame = pd.DataFrame({"USUBJID": ["B", "A", "B", "C", "A"], "QSTESTCD": ["Q2", "", "Q1", "Q2", "Q1"],
+                          "QSSEQ": [1.0, 1.0, 2.0, 1.0, 2.0]})
+    write_xpt(frame, tmp_path / "qs.xpt", "QS", "Questionnaires")
+    file = read_xpt(tmp_path / "qs.xpt")
+    codes, texts = file.distinct_text("USUBJID")
+    assert codes.tolist() == [0, 1, 0, 2, 1] and texts.tolist() == ["B", "A", "C"]     # first appearance
+    assert file.distinct_text("QSSEQ") is None                    # numbers are not coded
+    # the validator takes the reader's codes, with the factorized result
+    loaded = LoadedDataset.from_file(file)
+    assert loaded.distinct("QSTESTCD")[0].tolist() == [0, 1, 2, 0, 2]
+    assert loaded.distinct("QSTESTCD")[1].tolist() == ["Q2", "", "Q1", ""]
+    assert loaded.duplicated(["USUBJID", "QSTESTCD"]).tolist() == [False, False, False, False, False]
+    # two codes decoding to one text (e.g. Windows-1252 replacement): not used, the column is hashed
+    file.coded["USUBJID"] = (np.array([0, 1, 0, 2, 1], dtype=np.uint8), np.array(["B", "A", "B"], dtype=object))
+    assert file.distinct_text("USUBJID") is None
+    # Dataset-JSON: the same bytes with and without the reader's codes
+    file = read_xpt(tmp_path / "qs.xpt")
+    meta = DatasetMeta("QS", "Questionnaires", [ColumnMeta("USUBJID", "", "string"),
+                                                 ColumnMeta("QSTESTCD", "", "string"),
+                                                 ColumnMeta("QSSEQ", "", "integer")])
+    coded = {name: file.distinct_text(name) for name in ("USUBJID", "QSTESTCD")}
+    write_dataset_json_files(file.frame, meta, tmp_path / "a.json", tmp_path / "a.ndjson", coded=coded)
+    write_dataset_json_files(file.frame, meta, tmp_path / "b.json", tmp_path / "b.ndjson")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert (tmp_path / "a.ndjson").read_bytes() == (tmp_path / "b.ndjson").read_bytes()
+    assert b'["B","Q2",1]' in (tmp_path / "a.json").read_bytes() and b'["A",null,1]' in (tmp_path / "a.json").read_bytes()

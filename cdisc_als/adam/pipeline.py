@@ -18,11 +18,10 @@ from cdisc_als.adam.others import build_adae, build_adlb, build_adre
 from cdisc_als.adam.params import attach_param_text
 from cdisc_als.adam.staging import stage_specs
 from cdisc_als.datasets_io import DatasetReadError, read_dataset
-from cdisc_als.export.xpt import write_xpt
 from cdisc_als.findings import Findings
 from cdisc_als.io import safe_child
 from cdisc_als.metadata import Metadata, load_metadata
-from cdisc_als.sdtm.pipeline import finalize, xpt_variables
+from cdisc_als.sdtm.pipeline import finalize, write_dataset_xpt
 from cdisc_als.study import Study
 
 EPOCH = pd.Timestamp("1960-01-01")
@@ -143,10 +142,8 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in final.items():
-            variables = xpt_variables(frame, metadata, name)
-            variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
-                         type(v)(v.name, v.type, v.length, v.label, "DATE9.") for v in variables]
-            write_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label, variables)
+            write_dataset_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label,
+                              metadata, date_format="DATE9.")
         collected.write_csv(safe_child(out, "adam_findings.csv"))
     return final
 

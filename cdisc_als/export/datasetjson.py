@@ -92,22 +92,30 @@ def _cell(value: object, column: ColumnMeta) -> object:
     return float(value)
 
 
-def _encoded(values: pd.Series, column: ColumnMeta) -> list[str]:
-    """The JSON text of every cell of one column, each distinct value converted and encoded once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+def _encoded(values: pd.Series, column: ColumnMeta,
+             coded: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, JSON text of each code) of one column: each distinct value converted and encoded once;
+    `coded` is the column's (codes, texts) when the reader kept them (nothing is hashed again)."""
+    if coded is not None:
+        codes, uniques = coded
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes)
     texts = [_DUMPS(_cell(u, column)) for u in uniques] + ["null"]
-    return np.array(texts, dtype=object)[codes].tolist()
+    return codes, np.array(texts, dtype=object)
 
 
-def _row_chunks(frame: pd.DataFrame, meta: DatasetMeta) -> Iterator[list[str]]:
-    """The rows of the frame as JSON arrays (text), CHUNK_ROWS at a time, in the columns' order."""
-    names = [c.name for c in meta.columns]
+def _row_chunks(frame: pd.DataFrame, meta: DatasetMeta,
+                coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Iterator[list[str]]:
+    """The rows of the frame as JSON arrays (text), CHUNK_ROWS at a time, in the columns' order; each
+    column is encoded once (`coded`: the reader's codes of text columns, by name)."""
+    if not meta.columns:
+        for start in range(0, len(frame), CHUNK_ROWS):
+            yield ["[]"] * len(frame.iloc[start:start + CHUNK_ROWS])
+        return
+    encoded = [_encoded(frame[c.name], c, (coded or {}).get(c.name)) for c in meta.columns]
     for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.iloc[start:start + CHUNK_ROWS]
-        cells = [_encoded(part[c.name], c) for c in meta.columns]
-        if not names:
-            yield ["[]"] * len(part)
-            continue
+        cells = [texts[codes[start:start + CHUNK_ROWS]].tolist() for codes, texts in encoded]
         yield ["[" + ",".join(row) + "]" for row in zip(*cells, strict=True)]
 
 
@@ -140,10 +148,12 @@ def _header(frame: pd.DataFrame, meta: DatasetMeta, study_oid: str, created: str
 def write_dataset_json_files(frame: pd.DataFrame, meta: DatasetMeta, json_path: str | Path | None = None,
                              ndjson_path: str | Path | None = None, study_oid: str = "",
                              created: str = FIXED_CREATED, metadata_version_oid: str = "",
-                             metadata_ref: str | None = None) -> None:
+                             metadata_ref: str | None = None,
+                             coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
     """Write the frame as Dataset-JSON 1.1 (json_path) and/or its NDJSON form (ndjson_path), atomically,
     streaming: the rows are encoded once, a chunk at a time, and each chunk goes to both files. Same
-    bytes as json.dumps(..., ensure_ascii=True, separators=(",", ":")) of the whole document."""
+    bytes as json.dumps(..., ensure_ascii=True, separators=(",", ":")) of the whole document. `coded`:
+    the (codes, distinct texts) of text columns as the reader decoded them (DatasetFile.distinct_text)."""
     header = _DUMPS(_header(frame, meta, study_oid, created, metadata_version_oid, metadata_ref))
     with ExitStack() as stack:
         whole = stack.enter_context(atomic_writer(json_path)) if json_path is not None else None
@@ -153,7 +163,7 @@ def write_dataset_json_files(frame: pd.DataFrame, meta: DatasetMeta, json_path: 
         if lines is not None:
             lines.write(header.encode("ascii"))
         first = True
-        for rows in _row_chunks(frame, meta):
+        for rows in _row_chunks(frame, meta, coded):
             if whole is not None:
                 whole.write((("" if first else ",") + ",".join(rows)).encode("ascii"))
             if lines is not None:

@@ -84,6 +84,7 @@ class _Builder:
         self.codelists: set[str] = set()
         self.missing: list[str] = []
         self._rows_by_code: dict[str, dict[str, np.ndarray]] = {}
+        self._file: DatasetFile | None = None          # the file whose variables are being described
 
     def method(self, oid: str, name: str, text: str, where: str) -> str:
         if not text:
@@ -122,7 +123,9 @@ class _Builder:
         labels = {c: dmeta.variable(c).label for c in known}
         columns = [c for c in dataset_columns(name, frame, file.columns, dmeta.keys, labels) if c.name in known]
         self._rows_by_code = {}
+        self._file = file
         variables = [self._variable(name, meta_name, column, frame) for column in columns]
+        self._file = None
         return {"name": name, "label": file.label or dmeta.label, "class_name": dmeta.class_ or "FINDINGS",
                 "structure": dmeta.structure, "key_variables": " ".join(k for k in dmeta.keys if k in known),
                 "file": path.name, "domain": _domain(name), "repeating": "No" if name in ("DM", "ADSL") else "Yes",
@@ -158,8 +161,9 @@ class _Builder:
             return None
         parameters = self.metadata.parameters.resolve(name, self.study) if self.standard is ADAM else {}
         refs = []
+        used = frame[list(dict.fromkeys(c for c in (column.name, label_var, "SRCDOM", "SRCVAR") if c in frame))]
         for code, positions in self._codes(frame, test_var).items():
-            rows = frame.iloc[positions]
+            rows = used.iloc[positions]
             label = parameters[code].param if code in parameters else _first(rows, label_var) or code
             sub = dataset_columns(name, rows[[column.name]], [_subset_variable(column, rows)], (),
                                   {column.name: label})[0]
@@ -186,8 +190,16 @@ class _Builder:
     def _codes(self, frame: pd.DataFrame, test_var: str) -> dict[str, np.ndarray]:
         """Row positions of each non-blank test code, in code order; grouped once per dataset."""
         if test_var not in self._rows_by_code:
-            codes = frame[test_var].fillna("").astype(str)
-            groups = codes.groupby(codes.to_numpy(), sort=True).indices
+            read = self._file.distinct_text(test_var) if self._file is not None else None
+            if read is not None:                         # the reader's codes: rows grouped without hashing
+                codes, texts = read
+                order = np.argsort(codes, kind="stable")
+                ends = np.cumsum(np.bincount(codes, minlength=len(texts)))[:-1]
+                groups = dict(zip(texts.tolist(), np.split(order, ends), strict=True))
+                groups = {code: groups[code] for code in sorted(groups)}
+            else:
+                values = frame[test_var].fillna("").astype(str)
+                groups = values.groupby(values.to_numpy(), sort=True).indices
             self._rows_by_code[test_var] = {code: rows for code, rows in groups.items() if code}
         return self._rows_by_code[test_var]
 

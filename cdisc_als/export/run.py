@@ -46,7 +46,8 @@ class _DatasetJsonWriter:
                               c.oid) for c in dataset_columns(name, file.frame, file.columns, keys, labels)]
         meta = DatasetMeta(name, file.label or (dmeta.label if dmeta else ""), columns)
         targets = [safe_child(self.out, f"{path.stem.lower()}{suffix}") for suffix in (".json", ".ndjson")]
-        write_dataset_json_files(file.frame, meta, *targets, **self.options)
+        coded = {c.name: pair for c in columns if (pair := file.distinct_text(c.name)) is not None}
+        write_dataset_json_files(file.frame, meta, *targets, **self.options, coded=coded)
         self.written += targets
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,9 +169,13 @@ def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
     return b"".join(bytes(part) for part in xpt_parts(frame, dataset, label, variables, timestamp))
 
 
+CHUNK_BYTES = 32 << 20         # observation bytes built at a time: a large dataset is never laid out whole
+
+
 def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
-              timestamp: str = FIXED_TIMESTAMP) -> tuple[bytes, memoryview, bytes]:
-    """Headers, observation bytes (a view, not a copy) and the final padding of an XPT v5 file."""
+              timestamp: str = FIXED_TIMESTAMP) -> Iterator[bytes | memoryview]:
+    """The pieces of an XPT v5 file in order: headers, the observations a chunk of records at a time (about
+    CHUNK_BYTES each), the final padding. The data are checked before this returns (XptError)."""
     dataset = dataset.upper()
     if variables is None:
         variables = [XptVariable(str(c), "Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char")
@@ -180,7 +185,6 @@ def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
     problems = _check(frame, dataset, label, variables, distinct)
     if problems:
         raise XptError(problems)
-    n = len(frame)
     lengths = []
     for var in variables:
         if var.type == "Num":
@@ -188,18 +192,18 @@ def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
         else:
             uniques = distinct[var.name][1]
             lengths.append(var.length or max([1, *(len(u) for u in uniques)]))
-    rows = np.empty((n, sum(lengths)), dtype=np.uint8)
-    start = 0
+    columns = []
     for var, length in zip(variables, lengths, strict=True):
         if var.type == "Num":
-            numbers = pd.to_numeric(frame[var.name], errors="coerce").to_numpy(dtype=float)
-            rows[:, start:start + length] = ibm_from_ieee(numbers)[:, :length]
+            columns.append((pd.to_numeric(frame[var.name], errors="coerce").to_numpy(dtype=float), None))
         else:
             codes, uniques = distinct[var.name]
             padded = b"".join(u.encode("ascii").ljust(length, b" ") for u in (uniques or [""]))
-            table = np.frombuffer(padded, dtype=np.uint8).reshape(-1, length)
-            rows[:, start:start + length] = table[codes] if n else table[:0]
-        start += length
+            columns.append((codes, np.frombuffer(padded, dtype=np.uint8).reshape(-1, length)))
+    return _pieces(_headers(dataset, label, variables, lengths, timestamp), columns, lengths, len(frame))
+
+
+def _headers(dataset: str, label: str, variables: list[XptVariable], lengths: list[int], timestamp: str) -> bytes:
     positions = np.concatenate(([0], np.cumsum(lengths)[:-1])) if lengths else []
     stamp = timestamp.encode("ascii")
     out = bytearray()
@@ -215,8 +219,28 @@ def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
                      for i, (v, length, pos) in enumerate(zip(variables, lengths, positions, strict=True)))
     out += _pad(names, b"\x00")
     out += _header("OBS") + b"0" * 30 + b"  "
-    data = memoryview(np.ascontiguousarray(rows).reshape(-1))
-    return bytes(out), data, b" " * ((-len(data)) % 80)
+    return bytes(out)
+
+
+def _pieces(headers: bytes, columns: list[tuple[np.ndarray, np.ndarray | None]], lengths: list[int],
+            n: int) -> Iterator[bytes | memoryview]:
+    """Headers, then each chunk of records laid out as fixed-width rows (numbers as IBM doubles, text from
+    the padded table of its distinct values), then blanks up to a multiple of 80 bytes."""
+    yield headers
+    width = sum(lengths)
+    step = max(1, CHUNK_BYTES // max(width, 1))
+    for first in range(0, n, step):
+        last = min(n, first + step)
+        rows = np.empty((last - first, width), dtype=np.uint8)
+        start = 0
+        for (values, table), length in zip(columns, lengths, strict=True):
+            if table is None:
+                rows[:, start:start + length] = ibm_from_ieee(values[first:last])[:, :length]
+            else:
+                rows[:, start:start + length] = table[values[first:last]]
+            start += length
+        yield memoryview(rows.reshape(-1))
+    yield b" " * ((-(n * width)) % 80)
 
 
 def write_xpt(frame: pd.DataFrame, path: str | Path, dataset: str, label: str = "",

@@ -266,14 +266,24 @@ def _coded_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index, columns=frame.columns) if columns else frame
 
 
+def write_dataset_xpt(frame: pd.DataFrame, path: Path, name: str, label: str, metadata: Metadata,
+                      meta_name: str | None = None, date_format: str = "") -> None:
+    """One final dataset as an XPT v5 file: attributes from the metadata (xpt_variables), each text column
+    hashed once for its lengths and its bytes; `date_format` (e.g. DATE9.) on the numeric *DT variables."""
+    coded = _coded_text(frame)
+    variables = xpt_variables(coded, metadata, meta_name or name)
+    if date_format:
+        variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
+                     XptVariable(v.name, v.type, v.length, v.label, date_format) for v in variables]
+    write_xpt(coded, path, name, label, variables)
+
+
 def write_outputs(result: SdtmResult, out: Path, metadata: Metadata) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in result.datasets.items():
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
-        coded = _coded_text(frame)
-        write_xpt(coded, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name],
-                  xpt_variables(coded, metadata, meta_name))
-        del coded
+        write_dataset_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, result.labels[name], metadata,
+                          meta_name)
         write_csv(result.traces[name], safe_child(out, f"trace/{name.lower()}.csv"))
     write_csv(result.reconciliation, safe_child(out, "reconciliation.csv"))
     write_csv(result.unmapped_rows, safe_child(out, "reconciliation_rows.csv"))
@@ -285,4 +295,5 @@ def finding_count(result: SdtmResult) -> tuple[int, int]:
     return errors, len(result.findings) - errors
 
 
-__all__ = ["Finding", "SdtmResult", "finalize", "finding_count", "reconcile", "run_sdtm", "write_outputs"]
+__all__ = ["Finding", "SdtmResult", "finalize", "finding_count", "reconcile", "run_sdtm", "write_dataset_xpt",
+           "write_outputs"]

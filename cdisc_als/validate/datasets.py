@@ -43,6 +43,7 @@ class LoadedDataset:
 
     _distinct: dict = field(default_factory=dict, repr=False)
     _records: int | None = field(default=None, repr=False)
+    _file: DatasetFile | None = field(default=None, repr=False)    # the reader's codes of its text columns
 
     @property
     def records(self) -> int:
@@ -54,17 +55,24 @@ class LoadedDataset:
         self._records = self.records
         self.frame = self.frame.iloc[0:0]
         self._distinct.clear()
+        self._file = None
 
     @classmethod
     def from_file(cls, ds: DatasetFile) -> LoadedDataset:
         return cls(ds.name or ds.path.stem.upper(), ds.path.name, ds.frame, ds.label,
                    {c.name: c.label for c in ds.columns},
                    {c.name: c.length for c in ds.columns if c.length}, ds.types,
-                   {c.name: c.format for c in ds.columns})
+                   {c.name: c.format for c in ds.columns}, _file=ds)
 
     def distinct(self, column: str) -> tuple:
         """(codes, distinct values as str) of a column, computed once; rules test distinct values."""
-        if column not in self._distinct:
+        if column in self._distinct:
+            return self._distinct[column]
+        read = self._file.distinct_text(column) if self._file is not None and self._file.frame is self.frame \
+            else None
+        if read is not None:                                 # the reader hashed the column already
+            self._distinct[column] = (read[0].astype(np.intp), pd.Series([*read[1].tolist(), ""], dtype=object))
+        else:
             codes, uniques = pd.factorize(self.frame[column], use_na_sentinel=True)
             values = pd.Series(["" if not isinstance(u, str) else u for u in uniques] + [""], dtype=object)
             self._distinct[column] = (np.where(codes < 0, len(values) - 1, codes), values)
