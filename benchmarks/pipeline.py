@@ -4,10 +4,11 @@
 
 For each size N: `cdisc-als simulate --subjects N` (timed apart), then `cdisc-als run --raw` in a child
 process whose progress lines mark the stages and whose resident memory, with that of every process it
-starts, is sampled every 20 ms (/proc/<pid>/status). With two CPUs the run computes the TLFs and exports
-the SDTM folder in a second process beside validation, the ADaM export and the guides: those rows then
-give the stages' own seconds, and "waiting" what the main process spent collecting them. Prints per stage: seconds, records/s (raw rows for reading; SDTM records for
-mapping; ADaM records for ADaM and TLF; SDTM + ADaM records for validation and export) and peak RSS,
+starts, is sampled every 20 ms (/proc/<pid>/status). With two CPUs the run validates and exports the SDTM
+folder in a second process beside the ADaM build, then computes the TLFs there beside the ADaM validation
+and export and the guides: those rows give the stages' own seconds, and "waiting" what the main process
+spent collecting them. Prints per stage: seconds, records/s (raw rows for reading; SDTM records for
+mapping; ADaM records for ADaM and TLF; the records of the folder for validation and export) and peak RSS,
 plus totals; the scaling ratio between consecutive sizes (time ratio per 10x subjects); and, with
 --baseline-ref, the same run of that git commit of this repository (extracted with git archive, run
 with the same Python) on the same raw data, and the ratio baseline / now, measured in the same run.
@@ -30,20 +31,26 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGES = [  # (stage, pattern of the progress line that starts it); the first pattern that matches wins
     ("read raw", r"reading raw tables"),
     ("SDTM", r"mapping SDTM"),
-    ("ADaM", r"building ADaM"),
-    ("waiting", r"in a second process, beside|done \(|waiting for the tables"),
+    ("ADaM", r"building ADaM|beside the ADaM build"),
+    ("waiting", r"waiting for|done \("),
+    ("validate ADaM", r"validating ADAM|beside the ADaM validation"),
     ("validate", r"validating"),
     ("export SDTM", r"exporting SDTM"),
     ("export ADaM", r"exporting ADAM"),
     ("guides", r"reviewer's guides"),
     ("TLF", r"computing ARD"),
 ]
-# With two CPUs the TLFs and the SDTM export run in a second process beside validation, the ADaM export and
-# the guides: their own durations come from the lines that report them ("... done (12.3 s in the second
-# process)"), and "waiting" is what the main process spent collecting them. The index page and the
+# With two CPUs a second process validates and exports the SDTM folder beside the ADaM build, then computes
+# the TLFs beside the ADaM validation and export and the guides: their own durations come from the lines
+# that report them ("... done (12.3 s in the second process)"), their memory is the two processes' over the
+# window they ran in, and "waiting" is what the main process spent collecting them. The index page and the
 # manifest are in "index": they start after the last "done" line.
-OWN_TIME = {"TLF": re.compile(r"tables, listings and figures done \(([\d.]+) s in the second process\)"),
-            "export SDTM": re.compile(r"SDTM define.xml and Dataset-JSON done \(([\d.]+) s in the second process\)")}
+OWN_TIME = {"validate SDTM": re.compile(r"SDTM validation done \(([\d.]+) s in the second process\)"),
+            "export SDTM": re.compile(r"SDTM define.xml and Dataset-JSON done \(([\d.]+) s in the second process\)"),
+            "TLF": re.compile(r"tables, listings and figures done \(([\d.]+) s in the second process\)")}
+OWN_WINDOW = {"validate SDTM": ("ADaM", "guides"), "export SDTM": ("ADaM", "guides"), "TLF": ("validate ADaM", "index")}
+# the baseline's stages that this run splits in two (their sum is compared)
+PARTS = {"validate": ("validate SDTM", "validate ADaM"), "export": ("export SDTM", "export ADaM")}
 TARGETS = {10_000: (60.0, 4.0), 100_000: (600.0, 16.0)}   # subjects: (seconds, GB)
 
 
@@ -137,12 +144,15 @@ def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
         stage = result.stages.setdefault(name, StageRun())
         stage.seconds += t1 - t0
         stage.peak_mb = max([stage.peak_mb, *(mb for t, mb in samples if t0 <= t <= t1)])
-    if result.own:        # the second process's stages: their own seconds, the memory of the whole overlap
-        begin = next((t for t, name in marks if name == "waiting"), start)
-        finish = next((t for t, name in marks if name == "index"), end)
-        overlap = max((mb for t, mb in samples if begin <= t <= finish), default=0.0)
-        for name, seconds in result.own.items():
-            result.stages[name] = StageRun(seconds, overlap)
+    for name, seconds in result.own.items():    # the second process's stages: own seconds, the window's memory
+        first, last = OWN_WINDOW[name]
+        begin = next((t for t, stage in marks if stage == first), start)
+        finish = next((t for t, stage in marks if stage == last and t >= begin), end)
+        result.stages[name] = StageRun(seconds, max((mb for t, mb in samples if begin <= t <= finish), default=0.0))
+    if "validate ADaM" in result.stages and "validate SDTM" not in result.own:     # one process: both in one row
+        both = result.stages.setdefault("validate", StageRun())
+        adam = result.stages.pop("validate ADaM")
+        both.seconds, both.peak_mb = both.seconds + adam.seconds, max(both.peak_mb, adam.peak_mb)
     result.peak_mb = max((mb for _, mb in samples), default=0.0)
     result.counts = _counts(stdout)
     return result
@@ -161,7 +171,8 @@ def _counts(stdout: str) -> dict[str, int]:
 
 def _records(stage: str, counts: dict[str, int]) -> int:
     return {"read raw": counts.get("raw", 0), "SDTM": counts.get("sdtm", 0), "ADaM": counts.get("adam", 0),
-            "validate": counts.get("sdtm", 0) + counts.get("adam", 0),
+            "validate": counts.get("sdtm", 0) + counts.get("adam", 0), "validate SDTM": counts.get("sdtm", 0),
+            "validate ADaM": counts.get("adam", 0),
             "export SDTM": counts.get("sdtm", 0), "export ADaM": counts.get("adam", 0),
             "export": counts.get("sdtm", 0) + counts.get("adam", 0), "TLF": counts.get("adam", 0)}.get(stage, 0)
 
@@ -182,9 +193,13 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
     if base:
         head += f" {'baseline s':>11s} {'base/now':>9s}"
     print(head)
-    names = [name for name, _ in STAGES] + ["export", "index", "start"]     # "export": the baseline's
+    names = [name for name, _ in STAGES] + ["validate SDTM", "export", "index", "start"]   # "export": the baseline's
+    names.insert(names.index("validate ADaM"), names.pop(names.index("validate SDTM")))
     for name in names:
         stage = now.stages.get(name)
+        if stage is None and name in PARTS and all(part in now.stages for part in PARTS[name]):
+            parts = [now.stages[part] for part in PARTS[name]]            # compared with the baseline's one row
+            stage = StageRun(sum(p.seconds for p in parts), max(p.peak_mb for p in parts))
         if stage is None and not (base and name in base.stages):
             continue
         stage = stage or StageRun()
@@ -193,6 +208,8 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
         line = f"{name:10s} {stage.seconds:9.1f} {rate} {stage.peak_mb:12.0f}"
         if name in now.own:
             line += "  (second process)"
+        elif name in PARTS and name not in now.stages:
+            line += f"  (= {' + '.join(PARTS[name])})"
         if base:
             b = base.stages.get(name, StageRun()).seconds
             line += f" {b:11.1f} {b / stage.seconds if stage.seconds else float('nan'):9.1f}"
@@ -205,8 +222,9 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
         print(f"peak RSS: now {now.peak_mb:,.0f} MB, baseline {base.peak_mb:,.0f} MB "
               f"(baseline / now {base.peak_mb / now.peak_mb if now.peak_mb else float('nan'):.1f})")
     if now.own:
-        print("(second process: beside validate, export ADaM and guides; its peak RSS is the two processes' over"
-              " the overlap, and the stages' seconds add up to more than the wall-clock total)")
+        print("(second process: SDTM validation and export beside ADaM, TLF beside the ADaM validation and export and"
+              " the guides; its peak RSS is the two processes' over that window, and the stages' seconds add up to"
+              " more than the wall-clock total)")
     if n in TARGETS:
         seconds, gb = TARGETS[n]
         ok = now.total <= seconds and now.peak_mb <= gb * 1024

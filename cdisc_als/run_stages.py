@@ -2,10 +2,12 @@
 those wrote: validation, define.xml with Dataset-JSON, the reviewer's guides, and the tables, listings
 and figures, then the reconciliation and the index page.
 
-With two or more CPUs (cdisc_als.background) a second process computes the TLFs and exports the SDTM
-folder while this one validates, exports the ADaM folder and writes the guides; none of them reads what
-another writes, so the files are the same as in one process (CDISC_ALS_WORKERS=1). Stages that ran in the
-second process print their own duration when this one collects them.
+With two or more CPUs (cdisc_als.background) a second process validates the SDTM folder and exports it
+(define.xml, Dataset-JSON) while this one builds ADaM, then computes the TLFs while this one validates and
+exports the ADaM folder and writes the guides; none of them reads what another writes (the SDTM folder is
+validated before its export adds to it, in both modes), so the files are the same as in one process
+(CDISC_ALS_WORKERS=1). Stages that ran in the second process print their own duration when this one
+collects them.
 """
 
 from __future__ import annotations
@@ -40,28 +42,35 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
     print(f"SDTM: {len(sdtm.datasets)} datasets, {sum(len(d) for d in sdtm.datasets.values())} records, "
           f"{errors} errors, {warnings} warnings -> {target / 'sdtm'}")
     del sdtm
-    progress("building ADaM")
-    adam_findings = Findings()
-    adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
-    print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
-          f"-> {target / 'adam'}")
-    del adam
     with background() as side:
         if side.parallel:
-            progress(f"{TLF_LABEL}, and exporting SDTM define.xml and Dataset-JSON (in a second process, beside "
-                     "validation, the ADaM export and the guides)")
+            progress("second process: validating SDTM, then its define.xml and Dataset-JSON, beside the ADaM build")
+        sdtm_job = side.submit(sdtm_checks_stage, out, args.study, args.mappings)
+        progress("building ADaM")
+        adam_findings = Findings()
+        adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
+        print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
+              f"-> {target / 'adam'}")
+        del adam
+        if side.parallel:
+            progress(f"second process: {TLF_LABEL}, beside the ADaM validation and export and the guides")
         tlf_job = side.submit(tlf_stage, out, args.study)
-        sdtm_export_job = side.submit(export_stage, out, "sdtm", args.study, args.mappings)
-        validation_errors, validation = _validate(study, metadata, out, target, progress)
+        progress("validating ADAM")
+        adam_validation = validate_stage(out, "adam", metadata, study.study_id)
+        print(f"validation ADAM: {adam_validation.summary()} -> {target / 'validation' / 'adam'}")
         progress("exporting ADAM define.xml and Dataset-JSON")
         export_stage(out, "adam", args.study, args.mappings)
-        _guides(study, metadata, out, target, validation, progress)
-        if not side.parallel:
-            progress("exporting SDTM define.xml and Dataset-JSON")
-        seconds = sdtm_export_job.result()
-        _done(progress, "SDTM define.xml and Dataset-JSON", seconds, side.parallel)
+        progress("waiting for the SDTM validation and export" if side.parallel else
+                 "validating SDTM, then exporting SDTM define.xml and Dataset-JSON")
+        sdtm_validation, validate_seconds, export_seconds = sdtm_job.result()
+        print(f"validation SDTM: {sdtm_validation.summary()} -> {target / 'validation' / 'sdtm'}")
+        _done(progress, "SDTM validation", validate_seconds, side.parallel)
+        _done(progress, "SDTM define.xml and Dataset-JSON", export_seconds, side.parallel)
         print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
               f"{target / 'adam'}")
+        validation = {"sdtm": sdtm_validation, "adam": adam_validation}
+        validation_errors = sdtm_validation.errors + adam_validation.errors
+        _guides(study, metadata, out, target, validation, progress)
         progress("waiting for the tables, listings and figures" if side.parallel else TLF_LABEL)
         ards, tlf_failed, seconds = tlf_job.result()
         _done(progress, "tables, listings and figures", seconds, side.parallel)
@@ -79,21 +88,39 @@ def _done(progress: Callable[[str], None], what: str, seconds: float, parallel: 
     progress(f"{what} done ({seconds:.1f} s{' in the second process' if parallel else ''})")
 
 
-def _validate(study, metadata, out: Path, target: Path, progress: Callable[[str], None]) -> tuple[int, dict]:
-    """Validation reports of the SDTM and ADaM folders of `out`; returns the number of errors and the results
-    (their findings and counts, not their records: the guides need those)."""
+def validate_stage(out: Path, stage: str, metadata, study_id: str):
+    """Validate <out>/<stage> (sdtm or adam) with its reports in <out>/validation/<stage>; returns the result
+    without its records (the counts and findings the guides need)."""
     from cdisc_als.validate.engine import validate_folder
     from cdisc_als.validate.report import write_reports
 
-    errors, validation = 0, {}
-    for stage in ("sdtm", "adam"):
-        progress(f"validating {stage.upper()}")
-        result = validation[stage] = validate_folder(out / stage, metadata, study.study_id)
-        write_reports(result, out / "validation" / stage)
-        errors += result.errors
-        print(f"validation {stage.upper()}: {result.summary()} -> {target / 'validation' / stage}")
-        result.release()
-    return errors, validation
+    reports = out / "validation" / stage
+    reports.mkdir(parents=True, exist_ok=True)
+    result = validate_folder(out / stage, metadata, study_id, out=reports)
+    write_reports(result, reports)
+    result.release()
+    return result
+
+
+def sdtm_checks_stage(out: Path, study_path: str | None, mappings: str | None) -> tuple[object, float, float]:
+    """What only reads the SDTM folder, in order: its validation (of the folder as SDTM wrote it), then its
+    define.xml and Dataset-JSON. Returns the validation result and the seconds of each; writes inside `out`
+    only. Runs beside the ADaM build in a second process (cdisc_als.background) or, with one worker, here
+    once the ADaM folder is exported."""
+    from contextlib import nullcontext
+
+    from cdisc_als.io import confine_writes
+    from cdisc_als.metadata import load_metadata
+    from cdisc_als.read_cache import active_cache, shared_reads
+    from cdisc_als.study import load_study
+
+    with confine_writes(out), (shared_reads() if active_cache() is None else nullcontext()):
+        start = time.perf_counter()
+        study = load_study(study_path)
+        result = validate_stage(out, "sdtm", load_metadata(mappings, study), study.study_id)
+        validated = time.perf_counter()
+        export_stage(out, "sdtm", study_path, mappings)
+    return result, validated - start, time.perf_counter() - validated
 
 
 def _guides(study, metadata, out: Path, target: Path, validation: dict, progress: Callable[[str], None]) -> None:
