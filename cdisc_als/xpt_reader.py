@@ -191,6 +191,13 @@ def _factorize_words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
+def _numbered_by_first_appearance(codes: np.ndarray) -> bool:
+    """Codes 0, 1, 2, ... in the order each first appears (pd.factorize's numbering)."""
+    if not len(codes):
+        return True
+    return bool(codes[0] == 0 and (codes[1:] <= np.maximum.accumulate(codes)[:-1] + 1).all())
+
+
 def _codes_and_first(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of pd.factorize (numbered in order of first appearance) and the first record of each."""
     codes = np.asarray(codes, dtype=np.intp)
@@ -310,6 +317,16 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
     return kept.copy(usecols)
 
 
+def keep_written(path: Path, headers: bytes, frame: pd.DataFrame) -> None:
+    """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` would decode
+    (KeptDataset.written), so that its first reader does not decode it again."""
+    from cdisc_als.read_cache import active_cache
+
+    cache = active_cache()
+    if cache is not None and (kept := KeptDataset.written(path, headers, frame)) is not None:
+        cache.put(path, kept)
+
+
 class KeptDataset:
     """A decoded file as the read cache keeps it: numbers as arrays, text as CodedText (a fraction of the
     memory of one pointer per record); copy() gives each reader its own DatasetFile."""
@@ -324,6 +341,47 @@ class KeptDataset:
             data = {name: file.frame[name].to_numpy() for name in file.frame.columns}
             file.frame = pd.DataFrame()
         return cls(file, data)
+
+    @classmethod
+    def written(cls, path: Path, headers: bytes, frame: pd.DataFrame) -> KeptDataset | None:
+        """What reading back the file just written from `frame` would decode (`headers`: the file's header
+        records), built from the frame instead of the file's bytes: the same variables, numbers (a double is
+        exact in IBM double precision; -0 reads as 0) and texts (trailing blanks removed, numbered in order
+        of first appearance). None whenever the reader could decode anything else: no records, a number
+        shorter than 8 bytes, a NUL in a text (the reader refuses the file), or a last record of blanks only
+        (the reader takes it for padding)."""
+        from cdisc_als.export.xpt import distinct_text, ibm_from_ieee
+
+        layout = xpt_layout(headers, path, len(headers), check_text=False)
+        if not len(frame) or any(c.type == "Num" and c.length != 8 for c in layout.columns):
+            return None
+        data: dict[str, np.ndarray | CodedText] = {}
+        last_blank = True
+        for col in layout.columns:
+            if col.type == "Num":
+                numbers = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=np.float64)
+                data[col.name] = np.where(numbers == 0, 0.0, numbers)
+                last_blank = last_blank and bool((ibm_from_ieee(numbers[-1:]) == 0x20).all())
+                continue
+            codes, values = distinct_text(frame[col.name])
+            stripped = [v.rstrip(" ") for v in values]
+            if any("\x00" in v for v in stripped):
+                return None
+            distinct, texts = pd.factorize(np.array(stripped, dtype=object))     # values equal once stripped
+            merged = distinct[codes]
+            if not _numbered_by_first_appearance(merged):
+                merged, order = pd.factorize(merged)
+                texts = texts[order]
+            smallest = np.min_scalar_type(max(len(texts) - 1, 0))
+            coded = CodedText(merged.astype(smallest if smallest.kind == "u" else np.intp),
+                              np.array(texts.tolist(), dtype=object))
+            coded.codes.flags.writeable = coded.texts.flags.writeable = False
+            data[col.name] = coded
+            last_blank = last_blank and coded.texts[coded.codes[-1]] == ""
+        if last_blank:
+            return None
+        return cls(DatasetFile(path, layout.name.upper(), layout.label, list(layout.columns), pd.DataFrame(), [],
+                               "xpt"), data)
 
     @property
     def nbytes(self) -> int:

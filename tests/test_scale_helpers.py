@@ -149,3 +149,47 @@ def test_reader_codes_are_pandas_factorize_and_every_consumer_gives_the_hashed_r
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     assert (tmp_path / "a.ndjson").read_bytes() == (tmp_path / "b.ndjson").read_bytes()
     assert b'["B","Q2",1]' in (tmp_path / "a.json").read_bytes() and b'["A",null,1]' in (tmp_path / "a.json").read_bytes()
+
+
+def _same_as_read(kept, path):
+    from cdisc_als.xpt_reader import _read_file
+
+    fresh, mine = _read_file(path, None), kept.copy()
+    assert [c for c in mine.columns] == [c for c in fresh.columns]
+    assert (mine.name, mine.label, mine.problems, mine.format) == (fresh.name, fresh.label, fresh.problems, fresh.format)
+    pd.testing.assert_frame_equal(mine.frame, fresh.frame, check_exact=True)
+    for name in fresh.frame.columns:
+        if name in fresh.coded:
+            assert [a.tolist() for a in mine.coded[name]] == [a.tolist() for a in fresh.coded[name]], name
+            assert mine.coded[name][0].dtype == fresh.coded[name][0].dtype, name
+    for name in fresh.frame.select_dtypes("number").columns:       # -0.0 reads as 0.0: signs compared too
+        assert np.array_equal(np.signbit(mine.frame[name]), np.signbit(fresh.frame[name]))
+
+
+def test_what_the_writer_keeps_is_what_a_reader_decodes_from_the_file(tmp_path):
+    from cdisc_als.export.xpt import write_xpt
+    from cdisc_als.read_cache import shared_reads
+    from cdisc_als.xpt_reader import read_xpt
+
+    frame = pd.DataFrame({
+        "USUBJID": pd.Categorical(["S2", "S1", "S2", None]),
+        "QSORRES": ["A ", "A", None, " B"],            # equal once trailing blanks go; a leading blank stays
+        "QSSTRESN": [-0.0, np.nan, 1e-30, 12345.678],
+        "QSDTC": ["2020-01-01", "", "", "x"],
+    })
+    with shared_reads() as cache:
+        write_xpt(frame, tmp_path / "qs.xpt", "QS", "Questionnaires")
+        kept = cache.get(tmp_path / "qs.xpt")
+        assert kept is not None
+        _same_as_read(kept, tmp_path / "qs.xpt")
+        assert kept.copy().frame["QSORRES"].tolist() == ["A", "A", "", " B"]
+        assert read_xpt(tmp_path / "qs.xpt").coded["QSORRES"][1].tolist() == ["A", "", " B"]
+        assert cache.hits == 2 and cache.misses == 0      # nothing decoded from the file
+        # rewritten: the kept entry is replaced, not served stale
+        write_xpt(frame.iloc[::-1], tmp_path / "qs.xpt", "QS", "Questionnaires")
+        _same_as_read(cache.get(tmp_path / "qs.xpt"), tmp_path / "qs.xpt")
+        # whenever the reader could decode something else, nothing is kept
+        for name, odd in {"blank_last": pd.DataFrame({"A": ["x", ""]}), "empty": frame.iloc[0:0],
+                          "nul": pd.DataFrame({"A": ["x\x00", "y"], "N": [1.0, 2.0]})}.items():
+            write_xpt(odd, tmp_path / f"{name}.xpt", "X")
+            assert cache.get(tmp_path / f"{name}.xpt") is None, name

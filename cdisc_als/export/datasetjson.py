@@ -164,10 +164,13 @@ def write_dataset_json_files(frame: pd.DataFrame, meta: DatasetMeta, json_path: 
             lines.write(header.encode("ascii"))
         first = True
         for rows in _row_chunks(frame, meta, coded):
+            # one line per row, joined once: a row never holds a newline (JSON escapes control characters),
+            # so the array's separators are the lines' newlines replaced
+            text = ("\n" + "\n".join(rows)).encode("ascii")
             if whole is not None:
-                whole.write((("" if first else ",") + ",".join(rows)).encode("ascii"))
+                whole.write(text[1:].replace(b"\n", b",") if first else text.replace(b"\n", b","))
             if lines is not None:
-                lines.write(("\n" + "\n".join(rows)).encode("ascii"))
+                lines.write(text)
             first = False
         if whole is not None:
             whole.write(b"]}\n")

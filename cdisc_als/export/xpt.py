@@ -17,6 +17,7 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -245,5 +246,11 @@ def _pieces(headers: bytes, columns: list[tuple[np.ndarray, np.ndarray | None]],
 
 def write_xpt(frame: pd.DataFrame, path: str | Path, dataset: str, label: str = "",
               variables: list[XptVariable] | None = None) -> None:
-    """Write one dataset as an XPT v5 file, atomically, with a fixed timestamp (reruns are identical)."""
-    atomic_write_chunks(path, xpt_parts(frame, dataset, label, variables))
+    """Write one dataset as an XPT v5 file, atomically, with a fixed timestamp (reruns are identical). Inside
+    read_cache.shared_reads() the cache is handed what a reader of the file would decode."""
+    from cdisc_als.xpt_reader import keep_written
+
+    pieces = xpt_parts(frame, dataset, label, variables)
+    headers = next(pieces)                                   # the header records come first
+    atomic_write_chunks(path, chain((headers,), pieces))
+    keep_written(Path(path), headers, frame)
