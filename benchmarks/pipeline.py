@@ -1,6 +1,6 @@
 """The benchmark of record: the whole path (`cdisc-als run --raw`) on simulated studies, per stage.
 
-    python benchmarks/pipeline.py --subjects 1000 10000 [--baseline-ref 5c454ce] [--work DIR]
+    python benchmarks/pipeline.py --subjects 1000 10000 [100000] [--baseline-ref 5c454ce] [--work DIR] [--force]
 
 For each size N: `cdisc-als simulate --subjects N` (timed apart), then `cdisc-als run --raw` in a child
 process whose progress lines mark the stages and whose resident memory, with that of every process it
@@ -12,7 +12,9 @@ mapping; ADaM records for ADaM and TLF; the records of the folder for validation
 plus totals; the scaling ratio between consecutive sizes (time ratio per 10x subjects); and, with
 --baseline-ref, the same run of that git commit of this repository (extracted with git archive, run
 with the same Python) on the same raw data, and the ratio baseline / now, measured in the same run.
-Targets of issue 15 are printed beside the totals.
+Targets of issue 15 are printed beside the totals. A size whose peak memory, projected linearly from the
+largest size run before it, exceeds what the machine has available is not run (it would end in the
+kernel's out-of-memory kill) and its target is reported not met; --force runs it anyway.
 """
 
 from __future__ import annotations
@@ -232,17 +234,41 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
               f"{now.total:.1f} s, {now.peak_mb / 1024:.2f} GB: {'met' if ok else 'NOT met'}")
 
 
+def _available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+def _projected_peak_mb(n: int, peaks: dict[int, float]) -> float:
+    """The peak of the largest size run so far, scaled linearly to n subjects (0 when none ran)."""
+    if not peaks:
+        return 0.0
+    largest = max(peaks)
+    return peaks[largest] * n / largest
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subjects", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--baseline-ref", help="git commit to measure in the same run (e.g. 5c454ce)")
     parser.add_argument("--work", help="folder for simulated data and outputs (default: a temporary folder)")
+    parser.add_argument("--force", action="store_true",
+                        help="run every size, even one whose projected peak memory exceeds the machine's")
     args = parser.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="cdisc_als_bench_"))
     work.mkdir(parents=True, exist_ok=True)
     cli = [sys.executable, "-m", "cdisc_als.cli"]
-    totals = {}
+    totals, peaks = {}, {}
     for n in args.subjects:
+        if not args.force and (projected := _projected_peak_mb(n, peaks)) > 0.9 * _available_mb():
+            print(f"\n== {n:,} subjects: not run: memory grows linearly with the subjects, so the "
+                  f"{max(peaks):,}-subject peak projects {projected / 1024:.1f} GB, more than this machine has "
+                  f"available ({_available_mb() / 1024:.1f} GB); --force runs it anyway")
+            if n in TARGETS:
+                print(f"target for {n:,} subjects: under {TARGETS[n][0]:.0f} s and {TARGETS[n][1]:.0f} GB -> NOT met")
+            continue
         raw = work / f"raw{n}"
         if not (raw / "demog.csv").exists():
             t0 = time.perf_counter()
@@ -259,7 +285,7 @@ def main() -> int:
             base = run_pipeline([sys.executable, "-m", "cdisc_als.cli", "run", "--raw", str(raw),
                                  "--out", str(work / f"baseline{n}")], env, tree)
         _print(n, now, base)
-        totals[n] = now.total
+        totals[n], peaks[n] = now.total, now.peak_mb
     sizes = sorted(totals)
     for small, big in zip(sizes, sizes[1:], strict=False):
         factor = big / small
