@@ -1,13 +1,14 @@
-"""A stage that depends on nothing the caller is still doing, run in a second process.
+"""Stages that depend on nothing the caller is still doing, run in a second process.
 
-`cdisc-als run` has one such pair: once ADaM is written, the tables, listings and figures need only the
-ADaM files, while validation, define.xml, Dataset-JSON and the reviewer's guides need the SDTM and ADaM
-files and not the TLFs. With two or more CPUs the TLF stage runs in a second process beside them
-(concurrent.futures with the 'spawn' start method: a fresh interpreter, nothing inherited but the
-arguments); with one CPU, or CDISC_ALS_WORKERS=1, it runs in this process when its result is asked for,
-exactly where the serial pipeline ran it. The outputs are the same either way: the stage writes the same
-files from the same inputs. Failures come back as the stage's own exception when its result is asked for;
-when the caller fails or is interrupted first, the second process is stopped.
+`cdisc-als run` has two: once SDTM is written, its validation and export need only the SDTM files while
+the caller builds ADaM; once ADaM is written, the tables, listings and figures need only the ADaM files,
+while the ADaM validation and export and the reviewer's guides need nothing from the TLFs. With two or
+more CPUs they run, one after the other, in a second process beside the caller (concurrent.futures with
+the 'spawn' start method: a fresh interpreter, nothing inherited but the arguments); with one CPU, or
+CDISC_ALS_WORKERS=1, each runs in this process when its result is asked for. The outputs are the same
+either way: a stage writes the same files from the same inputs. Failures come back as the stage's own
+exception when its result is asked for; when the caller fails or is interrupted first, the second process
+is stopped.
 """
 
 from __future__ import annotations
