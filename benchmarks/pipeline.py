@@ -191,32 +191,34 @@ def _baseline_tree(ref: str, into: Path) -> Path:
 def _print(n: int, now: RunResult, base: RunResult | None) -> None:
     print(f"\n== {n:,} subjects: {now.counts.get('raw', 0):,} raw rows -> {now.counts.get('sdtm', 0):,} SDTM "
           f"and {now.counts.get('adam', 0):,} ADaM records (exit status {now.status})")
-    head = f"{'stage':10s} {'seconds':>9s} {'records/s':>11s} {'peak RSS MB':>12s}"
+    head = f"{'stage':13s} {'seconds':>9s} {'records/s':>11s} {'peak RSS MB':>12s}"
     if base:
         head += f" {'baseline s':>11s} {'base/now':>9s}"
     print(head)
     names = [name for name, _ in STAGES] + ["validate SDTM", "export", "index", "start"]   # "export": the baseline's
     names.insert(names.index("validate ADaM"), names.pop(names.index("validate SDTM")))
     for name in names:
-        stage = now.stages.get(name)
-        if stage is None and name in PARTS and all(part in now.stages for part in PARTS[name]):
-            parts = [now.stages[part] for part in PARTS[name]]            # compared with the baseline's one row
-            stage = StageRun(sum(p.seconds for p in parts), max(p.peak_mb for p in parts))
+        stage, note = now.stages.get(name), ""
+        if name in now.own:
+            note = "  (second process)"
+        if stage is None and base and name in base.stages and name in PARTS and \
+                all(part in now.stages for part in PARTS[name]):        # one baseline row, two rows now: summed
+            parts = [now.stages[part] for part in PARTS[name]]
+            stage, note = StageRun(sum(p.seconds for p in parts), max(p.peak_mb for p in parts)), \
+                f"  (= {' + '.join(PARTS[name])})"
         if stage is None and not (base and name in base.stages):
             continue
         stage = stage or StageRun()
         records = _records(name, now.counts)
         rate = f"{records / stage.seconds:11,.0f}" if records and stage.seconds > 0 else f"{'':>11s}"
-        line = f"{name:10s} {stage.seconds:9.1f} {rate} {stage.peak_mb:12.0f}"
-        if name in now.own:
-            line += "  (second process)"
-        elif name in PARTS and name not in now.stages:
-            line += f"  (= {' + '.join(PARTS[name])})"
-        if base:
-            b = base.stages.get(name, StageRun()).seconds
+        line = f"{name:13s} {stage.seconds:9.1f} {rate} {stage.peak_mb:12.0f}"
+        if base and name in base.stages:
+            b = base.stages[name].seconds
             line += f" {b:11.1f} {b / stage.seconds if stage.seconds else float('nan'):9.1f}"
-        print(line)
-    total = f"{'total':10s} {now.total:9.1f} {'':>11s} {now.peak_mb:12.0f}"
+        elif base:
+            line += f" {'':>11s} {'':>9s}"
+        print(line + note)
+    total = f"{'total':13s} {now.total:9.1f} {'':>11s} {now.peak_mb:12.0f}"
     if base:
         total += f" {base.total:11.1f} {base.total / now.total:9.1f}"
     print(total)

@@ -39,8 +39,10 @@ class DatasetFile:
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)   # non-fatal only
     format: str = "xpt"         # xpt, json or ndjson
-    # the reader's factorization of text columns: name -> (codes, texts), frame[name] == texts[codes] as read
+    # the reader's factorization of text columns: name -> (codes, texts), frame[name] == texts[codes] as read;
+    # whoever replaces a text column of `frame` in place must drop its entry (nothing in cdisc_als does)
     coded: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    coded_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)   # the frame `coded` describes
 
     @property
     def types(self) -> dict[str, str]:
@@ -49,9 +51,10 @@ class DatasetFile:
     def distinct_text(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(codes, texts) of a text column as the reader decoded it: each distinct value once, numbered in order
         of first appearance as pd.factorize numbers them, so a consumer need not hash every cell again; None
-        when the reader did not keep them (Dataset-JSON, version 8) or two codes decode to one text."""
+        when the reader did not keep them (Dataset-JSON, version 8), `frame` is not the frame read (the
+        coded_frame of the reader) or two codes decode to one text."""
         pair = self.coded.get(name)
-        if pair is None or len(pair[0]) != len(self.frame):
+        if pair is None or self.frame is not self.coded_frame or len(pair[0]) != len(self.frame):
             return None
         codes, texts = pair
         if len(set(texts.tolist())) != len(texts):       # e.g. bytes Windows-1252 replaced alike

@@ -4,7 +4,9 @@ The stages talk through files (SDTM XPT -> ADaM, validation, define.xml, Dataset
 XPT -> validation, export, guides, TLF), so the same file is read four or five times in a run. Inside
 `shared_reads()`, the XPT reader keeps what it decoded, keyed by the file's path, size, modification
 time and inode (a file rewritten since is read again), and hands every later reader a copy (so no
-stage can change what another reads). What is kept is compact (xpt_reader.KeptDataset: numbers as
+stage can change what another reads). The XPT writer keeps there, too, what a reader of the file it has
+just written would decode (xpt_reader.KeptDataset.written), so a file written in the run is not decoded
+at all when it fits. What is kept is compact (xpt_reader.KeptDataset: numbers as
 arrays, each text column as the code of each record and the text of each code), bounded in memory (least
 recently used dropped first): CDISC_ALS_READ_CACHE_MB, default 2048. Outside `shared_reads()` nothing
 is kept.
@@ -52,12 +54,12 @@ class ReadCache:
         return self._items[key][0]
 
     def put(self, path: Path, dataset: KeptDataset) -> None:
+        key = self.key(path)
+        for old in [k for k in self._items if k[0] == key[0]]:      # an earlier version of the file
+            self.used -= self._items.pop(old)[1]
         size = dataset.nbytes
         if size > self.limit:
             return
-        key = self.key(path)
-        if key in self._items:
-            self.used -= self._items.pop(key)[1]
         self._items[key] = (dataset, size)
         self.used += size
         while self.used > self.limit:

@@ -45,7 +45,7 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
     with background() as side:
         if side.parallel:
             progress("second process: validating SDTM, then its define.xml and Dataset-JSON, beside the ADaM build")
-        sdtm_job = side.submit(sdtm_checks_stage, out, args.study, args.mappings)
+        sdtm_job = side.submit(sdtm_checks_stage, out, args.study, args.mappings, None if side.parallel else progress)
         progress("building ADaM")
         adam_findings = Findings()
         adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
@@ -60,8 +60,8 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
         print(f"validation ADAM: {adam_validation.summary()} -> {target / 'validation' / 'adam'}")
         progress("exporting ADAM define.xml and Dataset-JSON")
         export_stage(out, "adam", args.study, args.mappings)
-        progress("waiting for the SDTM validation and export" if side.parallel else
-                 "validating SDTM, then exporting SDTM define.xml and Dataset-JSON")
+        if side.parallel:
+            progress("waiting for the SDTM validation and export")
         sdtm_validation, validate_seconds, export_seconds = sdtm_job.result()
         print(f"validation SDTM: {sdtm_validation.summary()} -> {target / 'validation' / 'sdtm'}")
         _done(progress, "SDTM validation", validate_seconds, side.parallel)
@@ -102,11 +102,13 @@ def validate_stage(out: Path, stage: str, metadata, study_id: str):
     return result
 
 
-def sdtm_checks_stage(out: Path, study_path: str | None, mappings: str | None) -> tuple[object, float, float]:
+def sdtm_checks_stage(out: Path, study_path: str | None, mappings: str | None,
+                      progress: Callable[[str], None] | None = None) -> tuple[object, float, float]:
     """What only reads the SDTM folder, in order: its validation (of the folder as SDTM wrote it), then its
     define.xml and Dataset-JSON. Returns the validation result and the seconds of each; writes inside `out`
     only. Runs beside the ADaM build in a second process (cdisc_als.background) or, with one worker, here
-    once the ADaM folder is exported."""
+    once the ADaM folder is exported (`progress` then announces each part)."""
+    say = progress or (lambda _message: None)
     from contextlib import nullcontext
 
     from cdisc_als.io import confine_writes
@@ -115,10 +117,12 @@ def sdtm_checks_stage(out: Path, study_path: str | None, mappings: str | None) -
     from cdisc_als.study import load_study
 
     with confine_writes(out), (shared_reads() if active_cache() is None else nullcontext()):
+        say("validating SDTM")
         start = time.perf_counter()
         study = load_study(study_path)
         result = validate_stage(out, "sdtm", load_metadata(mappings, study), study.study_id)
         validated = time.perf_counter()
+        say("exporting SDTM define.xml and Dataset-JSON")
         export_stage(out, "sdtm", study_path, mappings)
     return result, validated - start, time.perf_counter() - validated
 

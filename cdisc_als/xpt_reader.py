@@ -229,9 +229,15 @@ def _text_column(keys: np.ndarray, length: int, encoding: str) -> CodedText:
     codes, first = _factorize_words(keys)
     errors = "strict" if encoding == "utf-8" else "replace"
     texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
+    return _coded_text(codes, texts)
+
+
+def _coded_text(codes: np.ndarray, texts: list[str]) -> CodedText:
+    """Codes in the smallest unsigned type that holds them, and the texts; read-only, as every reader of the
+    file shares them."""
     smallest = np.min_scalar_type(max(len(texts) - 1, 0))
     coded = CodedText(codes.astype(smallest if smallest.kind == "u" else np.intp), np.array(texts, dtype=object))
-    coded.codes.flags.writeable = coded.texts.flags.writeable = False     # shared by every reader of the file
+    coded.codes.flags.writeable = coded.texts.flags.writeable = False
     return coded
 
 
@@ -317,13 +323,14 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
     return kept.copy(usecols)
 
 
-def keep_written(path: Path, headers: bytes, frame: pd.DataFrame) -> None:
-    """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` would decode
-    (KeptDataset.written), so that its first reader does not decode it again."""
+def keep_written(path: Path, headers: bytes, frame: pd.DataFrame, names: list[str]) -> None:
+    """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` (its columns
+    `names`, in the file's order) would decode (KeptDataset.written), so that its first reader does not
+    decode it again."""
     from cdisc_als.read_cache import active_cache
 
     cache = active_cache()
-    if cache is not None and (kept := KeptDataset.written(path, headers, frame)) is not None:
+    if cache is not None and (kept := KeptDataset.written(path, headers, frame, names)) is not None:
         cache.put(path, kept)
 
 
@@ -343,13 +350,14 @@ class KeptDataset:
         return cls(file, data)
 
     @classmethod
-    def written(cls, path: Path, headers: bytes, frame: pd.DataFrame) -> KeptDataset | None:
-        """What reading back the file just written from `frame` would decode (`headers`: the file's header
-        records), built from the frame instead of the file's bytes: the same variables, numbers (a double is
-        exact in IBM double precision; -0 reads as 0) and texts (trailing blanks removed, numbered in order
-        of first appearance). None whenever the reader could decode anything else: no records, a number
-        shorter than 8 bytes, a NUL in a text (the reader refuses the file), or a last record of blanks only
-        (the reader takes it for padding)."""
+    def written(cls, path: Path, headers: bytes, frame: pd.DataFrame, names: list[str]) -> KeptDataset | None:
+        """What reading back the file just written from the columns `names` of `frame` would decode (`headers`:
+        the file's header records, whose variables are those columns in order, names upper-cased), built from
+        the frame instead of the file's bytes: the same variables, numbers (every double the writer accepts
+        is exact in IBM double precision; -0 reads as 0) and texts (trailing blanks removed, numbered in
+        order of first appearance). None whenever the reader could decode anything else: no records, a
+        number shorter than 8 bytes, a NUL in a text (the reader refuses the file), or a last record of
+        blanks only (the reader takes it for padding)."""
         from cdisc_als.export.xpt import distinct_text, ibm_from_ieee
 
         layout = xpt_layout(headers, path, len(headers), check_text=False)
@@ -357,13 +365,13 @@ class KeptDataset:
             return None
         data: dict[str, np.ndarray | CodedText] = {}
         last_blank = True
-        for col in layout.columns:
+        for col, name in zip(layout.columns, names, strict=True):
             if col.type == "Num":
-                numbers = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=np.float64)
+                numbers = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
                 data[col.name] = np.where(numbers == 0, 0.0, numbers)
                 last_blank = last_blank and bool((ibm_from_ieee(numbers[-1:]) == 0x20).all())
                 continue
-            codes, values = distinct_text(frame[col.name])
+            codes, values = distinct_text(frame[name])
             stripped = [v.rstrip(" ") for v in values]
             if any("\x00" in v for v in stripped):
                 return None
@@ -372,11 +380,7 @@ class KeptDataset:
             if not _numbered_by_first_appearance(merged):
                 merged, order = pd.factorize(merged)
                 texts = texts[order]
-            smallest = np.min_scalar_type(max(len(texts) - 1, 0))
-            coded = CodedText(merged.astype(smallest if smallest.kind == "u" else np.intp),
-                              np.array(texts.tolist(), dtype=object))
-            coded.codes.flags.writeable = coded.texts.flags.writeable = False
-            data[col.name] = coded
+            coded = data[col.name] = _coded_text(merged, texts.tolist())
             last_blank = last_blank and coded.texts[coded.codes[-1]] == ""
         if last_blank:
             return None
@@ -394,7 +398,7 @@ class KeptDataset:
         frame = pd.DataFrame({name: _expanded(self.data[name], copy=True) for name in names},
                              index=pd.RangeIndex(_length(self.data)), columns=names, copy=False)
         return DatasetFile(self.file.path, self.file.name, self.file.label, columns, frame,
-                           list(self.file.problems), self.file.format, _coded(self.data, names))
+                           list(self.file.problems), self.file.format, _coded(self.data, names), frame)
 
 
 def _expanded(values: np.ndarray | CodedText, copy: bool = False) -> np.ndarray:
@@ -409,7 +413,7 @@ def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
         return file
     file.frame = pd.DataFrame({name: _expanded(values) for name, values in data.items()},
                               index=pd.RangeIndex(_length(data)), copy=False)
-    file.coded = _coded(data, list(data))
+    file.coded, file.coded_frame = _coded(data, list(data)), file.frame
     return file
 
 

@@ -113,21 +113,23 @@ def test_a_folder_whose_last_reader_is_done_is_released(tmp_path):
 
 
 def test_every_file_a_run_writes_is_kept_as_a_reader_decodes_it(tmp_path):
-    """SDTM and ADaM of the sample study written inside shared_reads(): what the writer kept for each XPT
-    file is what decoding the file gives (frame, variables, codes)."""
+    """SDTM and ADaM of the sample study written inside shared_reads(): the writer kept every XPT file (no file
+    decoded: no cache miss), and what it kept is what decoding the file gives (frame, variables, codes)."""
     from cdisc_als.adam.pipeline import run_adam
     from cdisc_als.resources import SAMPLE_RAW_DIR
     from cdisc_als.sdtm.pipeline import run_sdtm
     from cdisc_als.study import load_study
-    from tests.test_scale_helpers import _same_as_read
+    from tests.xpt_checks import assert_kept_as_read
 
     study = load_study()
     with shared_reads(limit=1 << 40) as cache:
         run_sdtm(SAMPLE_RAW_DIR, tmp_path / "sdtm", study)
+        sdtm = sorted((tmp_path / "sdtm").glob("*.xpt"))
+        kept = {path: cache.get(path) for path in sdtm}       # before anything reads them
+        assert len(sdtm) > 15 and cache.misses == 0
         run_adam(tmp_path / "sdtm", tmp_path / "adam", study)
-        files = sorted((tmp_path / "sdtm").glob("*.xpt")) + sorted((tmp_path / "adam").glob("*.xpt"))
-        assert len(files) > 20
-        for path in files:
-            kept = cache.get(path)
-            assert kept is not None, path.name
-            _same_as_read(kept, path)
+        adam = sorted((tmp_path / "adam").glob("*.xpt"))
+        kept |= {path: cache.get(path) for path in adam}
+        assert len(adam) >= 7 and cache.misses == 0           # ADaM read every SDTM file from what was kept
+    for path, dataset in kept.items():
+        assert_kept_as_read(dataset, path)

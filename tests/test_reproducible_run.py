@@ -1,6 +1,7 @@
 """Two `cdisc-als run` with the same SOURCE_DATE_EPOCH give byte-identical output folders (define.xml,
-define.html, Dataset-JSON, reviewer's guides included), the first with the TLF stage in a second process,
-the second all in one process; and the reviewer's guides are complete."""
+define.html, Dataset-JSON, reviewer's guides included), the first with a second process (SDTM validation
+and export beside the ADaM build, then the TLFs), the second all in one process; and the reviewer's guides
+are complete."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ EPOCH = "1700000000"
 def _run(cwd: Path, workers: int) -> Path:
     env = {"SOURCE_DATE_EPOCH": EPOCH, "PATH": str(Path(sys.executable).parent), "HOME": str(cwd),
            "CDISC_ALS_WORKERS": str(workers)}
-    subprocess.run([sys.executable, "-m", "cdisc_als.cli", "run", "--out", "out", "--quiet"], cwd=cwd, env=env,
-                   check=False, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "cdisc_als.cli", "run", "--out", "out", "--quiet"], cwd=cwd,
+                          env=env, check=False, capture_output=True, text=True)
+    assert done.returncode == 0, f"{workers} worker(s): exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return cwd / "out"
 
 

@@ -15,6 +15,7 @@ from cdisc_als.columnar import map_distinct
 from cdisc_als.stats.km import km_table, logrank_k
 from cdisc_als.stats.models import _subject_designs
 from cdisc_als.tlf.render import rtf_escape
+from tests.xpt_checks import assert_kept_as_read
 
 
 def test_stacked_columns_fill_missing_columns_as_concat_does():
@@ -108,9 +109,9 @@ def test_xpt_writer_lays_out_large_datasets_a_chunk_at_a_time_with_the_same_byte
                           "AVALC": ["" if k % 3 else "ABC" for k in range(1001)]})
     whole = xpt.xpt_bytes(frame, "ADX", "X")
     monkeypatch.setattr(xpt, "CHUNK_BYTES", 100)      # 13-byte records (2 + 8 + 3): 7 records per chunk
-    pieces = list(xpt.xpt_parts(frame, "ADX", "X"))
+    pieces = [bytes(p) for p in xpt.xpt_parts(frame, "ADX", "X")]   # each chunk copied before the next
     assert len(pieces) == 1 + 143 + 1                            # headers, ceil(1001 / 7) chunks, padding
-    assert b"".join(bytes(p) for p in pieces) == whole
+    assert b"".join(pieces) == whole
     assert len(whole) % 80 == 0
     xpt.write_xpt(frame, tmp_path / "adx.xpt", "ADX", "X")
     back = read_xpt(tmp_path / "adx.xpt").frame
@@ -151,21 +152,6 @@ def test_reader_codes_are_pandas_factorize_and_every_consumer_gives_the_hashed_r
     assert b'["B","Q2",1]' in (tmp_path / "a.json").read_bytes() and b'["A",null,1]' in (tmp_path / "a.json").read_bytes()
 
 
-def _same_as_read(kept, path):
-    from cdisc_als.xpt_reader import _read_file
-
-    fresh, mine = _read_file(path, None), kept.copy()
-    assert [c for c in mine.columns] == [c for c in fresh.columns]
-    assert (mine.name, mine.label, mine.problems, mine.format) == (fresh.name, fresh.label, fresh.problems, fresh.format)
-    pd.testing.assert_frame_equal(mine.frame, fresh.frame, check_exact=True)
-    for name in fresh.frame.columns:
-        if name in fresh.coded:
-            assert [a.tolist() for a in mine.coded[name]] == [a.tolist() for a in fresh.coded[name]], name
-            assert mine.coded[name][0].dtype == fresh.coded[name][0].dtype, name
-    for name in fresh.frame.select_dtypes("number").columns:       # -0.0 reads as 0.0: signs compared too
-        assert np.array_equal(np.signbit(mine.frame[name]), np.signbit(fresh.frame[name]))
-
-
 def test_what_the_writer_keeps_is_what_a_reader_decodes_from_the_file(tmp_path):
     from cdisc_als.export.xpt import write_xpt
     from cdisc_als.read_cache import shared_reads
@@ -181,15 +167,69 @@ def test_what_the_writer_keeps_is_what_a_reader_decodes_from_the_file(tmp_path):
         write_xpt(frame, tmp_path / "qs.xpt", "QS", "Questionnaires")
         kept = cache.get(tmp_path / "qs.xpt")
         assert kept is not None
-        _same_as_read(kept, tmp_path / "qs.xpt")
+        assert_kept_as_read(kept, tmp_path / "qs.xpt")
         assert kept.copy().frame["QSORRES"].tolist() == ["A", "A", "", " B"]
         assert read_xpt(tmp_path / "qs.xpt").coded["QSORRES"][1].tolist() == ["A", "", " B"]
         assert cache.hits == 2 and cache.misses == 0      # nothing decoded from the file
-        # rewritten: the kept entry is replaced, not served stale
+        # rewritten: the new version is kept in place of the old one, never the old one served
         write_xpt(frame.iloc[::-1], tmp_path / "qs.xpt", "QS", "Questionnaires")
-        _same_as_read(cache.get(tmp_path / "qs.xpt"), tmp_path / "qs.xpt")
+        assert_kept_as_read(cache.get(tmp_path / "qs.xpt"), tmp_path / "qs.xpt")
         # whenever the reader could decode something else, nothing is kept
         for name, odd in {"blank_last": pd.DataFrame({"A": ["x", ""]}), "empty": frame.iloc[0:0],
                           "nul": pd.DataFrame({"A": ["x\x00", "y"], "N": [1.0, 2.0]})}.items():
             write_xpt(odd, tmp_path / f"{name}.xpt", "X")
             assert cache.get(tmp_path / f"{name}.xpt") is None, name
+
+
+def test_the_writer_keeps_nothing_it_cannot_match_and_names_its_columns_as_given(tmp_path):
+    from cdisc_als.export.xpt import XptError, XptVariable, write_xpt
+    from cdisc_als.read_cache import shared_reads
+
+    frame = pd.DataFrame({"aval": [1.5, 2.0], "AVAL": [9.0, 9.0], "param": ["a ", "b"]})
+    with shared_reads() as cache:
+        # lower-case variable names: the file says AVAL/PARAM, the values are those of the named columns
+        write_xpt(frame, tmp_path / "ad.xpt", "AD", "", [XptVariable("aval", "Num"), XptVariable("param")])
+        assert_kept_as_read(cache.get(tmp_path / "ad.xpt"), tmp_path / "ad.xpt")
+        assert cache.get(tmp_path / "ad.xpt").copy().frame["AVAL"].tolist() == [1.5, 2.0]
+        # a number stored in fewer than 8 bytes loses precision: nothing kept, the file is decoded
+        write_xpt(frame, tmp_path / "short.xpt", "AD", "", [XptVariable("aval", "Num", 4)])
+        assert cache.get(tmp_path / "short.xpt") is None
+    with pytest.raises(XptError, match="at least one variable"):
+        write_xpt(frame, tmp_path / "none.xpt", "AD", "", [])
+    # 16**63 overflows the IBM exponent (it would read back as a tiny negative number): refused; just below is exact
+    with pytest.raises(XptError, match="outside the IBM floating-point range"):
+        write_xpt(pd.DataFrame({"X": [2.0 ** 252]}), tmp_path / "big.xpt", "AD")
+    below = 2.0 ** 252 * (1 - 2.0 ** -53)
+    with shared_reads() as cache:
+        write_xpt(pd.DataFrame({"X": [below, -below]}), tmp_path / "big.xpt", "AD")
+        assert_kept_as_read(cache.get(tmp_path / "big.xpt"), tmp_path / "big.xpt")
+    from cdisc_als.xpt_reader import read_xpt
+    assert read_xpt(tmp_path / "big.xpt").frame["X"].tolist() == [below, -below]
+
+
+def test_dataset_json_and_define_groups_are_the_same_from_the_reader_codes_over_many_chunks(tmp_path, monkeypatch):
+    from cdisc_als.export import datasetjson
+    from cdisc_als.export.define import _Builder
+    from cdisc_als.export.xpt import write_xpt
+    from cdisc_als.xpt_reader import read_xpt
+
+    frame = pd.DataFrame({"PARAMCD": ["B", "A", "", "B", "C", "A", "B"], "AVAL": [1.0, 2.0, 3.0, np.nan, 5.0, 6.0, 0.5]})
+    write_xpt(frame, tmp_path / "adx.xpt", "ADX")
+    file = read_xpt(tmp_path / "adx.xpt")
+    meta = datasetjson.DatasetMeta("ADX", "", [datasetjson.ColumnMeta("PARAMCD", "", "string"),
+                                               datasetjson.ColumnMeta("AVAL", "", "float")])
+    monkeypatch.setattr(datasetjson, "CHUNK_ROWS", 3)          # three chunks: 3 + 3 + 1 rows
+    coded = {"PARAMCD": file.distinct_text("PARAMCD")}
+    datasetjson.write_dataset_json_files(file.frame, meta, tmp_path / "a.json", tmp_path / "a.ndjson", coded=coded)
+    datasetjson.write_dataset_json_files(file.frame, meta, tmp_path / "b.json", tmp_path / "b.ndjson")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert (tmp_path / "a.ndjson").read_bytes() == (tmp_path / "b.ndjson").read_bytes()
+    rows = (tmp_path / "a.ndjson").read_text().splitlines()[1:]
+    assert rows == ['["B",1.0]', '["A",2.0]', '[null,3.0]', '["B",null]', '["C",5.0]', '["A",6.0]', '["B",0.5]']
+    # define.xml's value-level groups: rows of each non-blank code, codes sorted, from the codes or hashed
+    builder = object.__new__(_Builder)
+    expected = {"A": [1, 5], "B": [0, 3, 6], "C": [4]}
+    for source in (file, None):
+        builder._rows_by_code, builder._file = {}, source
+        groups = builder._codes(file.frame, "PARAMCD")
+        assert list(groups) == ["A", "B", "C"] and {k: v.tolist() for k, v in groups.items()} == expected

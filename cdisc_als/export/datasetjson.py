@@ -72,7 +72,7 @@ def infer_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None,
     return out
 
 
-CHUNK_ROWS = 50_000      # rows encoded at a time: memory stays flat whatever the dataset's size
+CHUNK_ROWS = 50_000      # rows turned into text at a time (each column's codes are kept whole, 1-4 bytes a row)
 _DUMPS = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -100,7 +100,7 @@ def _encoded(values: pd.Series, column: ColumnMeta,
         codes, uniques = coded
     else:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        codes = np.where(codes < 0, len(uniques), codes)
+        codes = np.where(codes < 0, len(uniques), codes).astype(np.min_scalar_type(len(uniques)))
     texts = [_DUMPS(_cell(u, column)) for u in uniques] + ["null"]
     return codes, np.array(texts, dtype=object)
 

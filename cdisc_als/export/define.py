@@ -124,8 +124,10 @@ class _Builder:
         columns = [c for c in dataset_columns(name, frame, file.columns, dmeta.keys, labels) if c.name in known]
         self._rows_by_code = {}
         self._file = file
-        variables = [self._variable(name, meta_name, column, frame) for column in columns]
-        self._file = None
+        try:
+            variables = [self._variable(name, meta_name, column, frame) for column in columns]
+        finally:
+            self._file = None
         return {"name": name, "label": file.label or dmeta.label, "class_name": dmeta.class_ or "FINDINGS",
                 "structure": dmeta.structure, "key_variables": " ".join(k for k in dmeta.keys if k in known),
                 "file": path.name, "domain": _domain(name), "repeating": "No" if name in ("DM", "ADSL") else "Yes",

@@ -27,7 +27,7 @@ from cdisc_als.io import atomic_write_chunks
 
 FIXED_TIMESTAMP = "01JAN00:00:00:00"
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,7}")
-IBM_MAX = 16.0 ** 63 * (1 - 2.0 ** -56)
+IBM_MAX = 2.0 ** 252 * (1 - 2.0 ** -53)   # the largest double below 16**63 (16**63 itself overflows IBM)
 IBM_MIN = 16.0 ** -65
 
 
@@ -118,6 +118,8 @@ def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVar
         problems.append(f"dataset name {dataset!r} must be 1-8 letters, digits or _")
     if len(label) > 40 or not label.isascii():
         problems.append(f"{dataset}: dataset label {label!r} must be at most 40 ASCII characters")
+    if not variables:
+        problems.append(f"{dataset}: a dataset needs at least one variable")
     for var in variables:
         where = f"{dataset}.{var.name}"
         if not NAME.fullmatch(var.name):
@@ -164,6 +166,11 @@ def _namestr(var: XptVariable, number: int, length: int, position: int) -> bytes
     )
 
 
+def _default_variables(frame: pd.DataFrame) -> list[XptVariable]:
+    """Without metadata: every column, numeric or character by its dtype, lengths from the data."""
+    return [XptVariable(str(c), "Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char") for c in frame.columns]
+
+
 def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
               timestamp: str = FIXED_TIMESTAMP) -> bytes:
     """The XPT v5 file content for one dataset (raises XptError listing every problem)."""
@@ -179,8 +186,7 @@ def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
     CHUNK_BYTES each), the final padding. The data are checked before this returns (XptError)."""
     dataset = dataset.upper()
     if variables is None:
-        variables = [XptVariable(str(c), "Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char")
-                     for c in frame.columns]
+        variables = _default_variables(frame)
     distinct = {v.name: distinct_text(frame[v.name]) for v in variables
                 if v.type != "Num" and v.name in frame.columns}
     problems = _check(frame, dataset, label, variables, distinct)
@@ -226,21 +232,27 @@ def _headers(dataset: str, label: str, variables: list[XptVariable], lengths: li
 def _pieces(headers: bytes, columns: list[tuple[np.ndarray, np.ndarray | None]], lengths: list[int],
             n: int) -> Iterator[bytes | memoryview]:
     """Headers, then each chunk of records laid out as fixed-width rows (numbers as IBM doubles, text from
-    the padded table of its distinct values), then blanks up to a multiple of 80 bytes."""
+    the padded table of its distinct values), then blanks up to a multiple of 80 bytes. The chunks share
+    one buffer: each is valid until the next one is asked for (write it, or copy it, before)."""
     yield headers
     width = sum(lengths)
-    step = max(1, CHUNK_BYTES // max(width, 1))
+    step = max(1, min(n, CHUNK_BYTES // max(width, 1)))
+    buffer = np.empty(step * width, dtype=np.uint8) if n else np.empty(0, dtype=np.uint8)
+    # each variable's bytes in the buffer as one fixed-size item per record (numpy void): a record's value
+    # is copied as one item, not byte by byte
+    tables = [None if table is None else np.ascontiguousarray(table).view(f"V{length}").reshape(-1)
+              for (_values, table), length in zip(columns, lengths, strict=True)]
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(int) if lengths else []
     for first in range(0, n, step):
-        last = min(n, first + step)
-        rows = np.empty((last - first, width), dtype=np.uint8)
-        start = 0
-        for (values, table), length in zip(columns, lengths, strict=True):
+        count = min(n, first + step) - first
+        for (values, _table), table, length, offset in zip(columns, tables, lengths, offsets, strict=True):
+            target = np.ndarray((count,), dtype=f"V{length}", buffer=buffer, offset=int(offset), strides=(width,))
+            chunk = values[first:first + count]
             if table is None:
-                rows[:, start:start + length] = ibm_from_ieee(values[first:last])[:, :length]
+                target[:] = ibm_from_ieee(chunk)[:, :length].copy().view(f"V{length}").reshape(-1)
             else:
-                rows[:, start:start + length] = table[values[first:last]]
-            start += length
-        yield memoryview(rows.reshape(-1))
+                np.take(table, chunk, out=target)
+        yield memoryview(buffer[:count * width])
     yield b" " * ((-(n * width)) % 80)
 
 
@@ -250,7 +262,9 @@ def write_xpt(frame: pd.DataFrame, path: str | Path, dataset: str, label: str = 
     read_cache.shared_reads() the cache is handed what a reader of the file would decode."""
     from cdisc_als.xpt_reader import keep_written
 
+    if variables is None:
+        variables = _default_variables(frame)
     pieces = xpt_parts(frame, dataset, label, variables)
     headers = next(pieces)                                   # the header records come first
     atomic_write_chunks(path, chain((headers,), pieces))
-    keep_written(Path(path), headers, frame)
+    keep_written(Path(path), headers, frame, [v.name for v in variables])
