@@ -18,6 +18,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,6 +44,31 @@ class StageError(ValueError):
 
 class StageFailure(RuntimeError):
     """An unexpected failure of the stage whose exception cannot travel between processes."""
+
+
+class SecondProcessLost(ValueError):
+    """The second process ended before its stage did: the system stopped it, most often the kernel's
+    out-of-memory killer. Not a bug to report: the message says what to do."""
+
+
+class _Job:
+    """A stage submitted to the second process: its result, or why the process could not give one."""
+
+    def __init__(self, future: Future, name: str):
+        self._future, self._name = future, name
+
+    def result(self) -> Any:
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            raise _lost(self._name) from None
+
+
+def _lost(name: str) -> SecondProcessLost:
+    return SecondProcessLost(
+        f"the second process stopped before finishing {name}: the system ended it, most often for lack of "
+        "memory (the two processes of a run hold their stages' datasets at once). Run again with "
+        f"{WORKERS_VARIABLE}=1 to run every stage in one process, with less memory at once (docs/scale.md)")
 
 
 def _travels(error: BaseException) -> bool:
@@ -86,15 +112,22 @@ class Background:
 
     def __init__(self, workers: int):
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+        self._running = ""                       # the stage submitted last
 
     @property
     def parallel(self) -> bool:
         return self._pool is not None
 
-    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future | Deferred:
+    def submit(self, function: Callable[..., Any], *args: Any, what: str = "", **kwargs: Any) -> _Job | Deferred:
+        """Run function(*args, **kwargs) there (`what`: the stage in words, for the messages)."""
         if self._pool is None:
             return Deferred(function, args, kwargs)
-        return self._pool.submit(_call_in_second_process, function, args, kwargs)
+        try:
+            future = self._pool.submit(_call_in_second_process, function, args, kwargs)
+        except BrokenProcessPool:                # it ended while running an earlier stage
+            raise _lost(self._running or "its stage") from None
+        self._running = what or getattr(function, "__name__", "its stage")
+        return _Job(future, self._running)
 
     def close(self, failed: bool) -> None:
         if self._pool is None:

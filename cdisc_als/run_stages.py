@@ -45,7 +45,8 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
     with background() as side:
         if side.parallel:
             progress("second process: validating SDTM, then its define.xml and Dataset-JSON, beside the ADaM build")
-        sdtm_job = side.submit(sdtm_checks_stage, out, args.study, args.mappings, None if side.parallel else progress)
+        sdtm_job = side.submit(sdtm_checks_stage, out, args.study, args.mappings, None if side.parallel else progress,
+                               what="the SDTM validation and export")
         progress("building ADaM")
         adam_findings = Findings()
         adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
@@ -54,7 +55,7 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
         del adam
         if side.parallel:
             progress(f"second process: {TLF_LABEL}, beside the ADaM validation and export and the guides")
-        tlf_job = side.submit(tlf_stage, out, args.study)
+        tlf_job = side.submit(tlf_stage, out, args.study, what="the tables, listings and figures")
         progress("validating ADAM")
         adam_validation = validate_stage(out, "adam", metadata, study.study_id)
         print(f"validation ADAM: {adam_validation.summary()} -> {target / 'validation' / 'adam'}")

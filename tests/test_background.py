@@ -74,3 +74,31 @@ def test_worker_count_from_the_environment(monkeypatch, text, expected):
     monkeypatch.setenv("CDISC_ALS_WORKERS", text)
     fallback = len(os.sched_getaffinity(0))
     assert worker_count() == (expected if expected is not None else fallback)
+
+
+def _killed() -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)             # as the kernel's out-of-memory killer ends a process
+
+
+def test_a_second_process_the_system_ends_gives_a_message_with_what_to_do():
+    from cdisc_als.background import SecondProcessLost
+    from cdisc_als.failsafe import is_user_error
+
+    with pytest.raises(SecondProcessLost) as raised, background(workers=2) as side:
+        side.submit(_killed, what="the tables, listings and figures").result()
+    message = str(raised.value)
+    assert "before finishing the tables, listings and figures" in message and "CDISC_ALS_WORKERS=1" in message
+    assert is_user_error(raised.value)              # a message and exit status 2, no traceback to report
+
+
+def test_a_stage_submitted_after_the_second_process_was_ended_names_the_stage_that_was_lost():
+    from cdisc_als.background import SecondProcessLost
+
+    with pytest.raises(SecondProcessLost, match="before finishing the SDTM checks"), \
+            background(workers=2) as side:
+        lost = side.submit(_killed, what="the SDTM checks")
+        with pytest.raises(SecondProcessLost):
+            lost.result()                               # the process is gone before the next stage is submitted
+        side.submit(_square_and_pid, 3, what="the TLFs")
