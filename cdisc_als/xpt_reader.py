@@ -6,7 +6,9 @@ See cdisc_als.datasets_io for what damage is found."""
 
 from __future__ import annotations
 
+import mmap
 import struct
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +55,9 @@ def _sas_format(name: bytes, width: int, decimals: int) -> str:
 
 def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None, check_text: bool = True) -> XptLayout:
     """Check the transport file structure (TS-140) and count its records; raise on any damage. `size`: the
-    file's length when data holds more bytes after it (the reader's slack). `check_text=False` skips the scan
-    of every character value for NUL bytes (shifted records), for callers that only count."""
+    file's length when data holds more bytes after it (the reader's slack). `check_text=False` skips the scans
+    of the records' bytes (character values for NUL bytes, i.e. shifted records; the records for a second
+    member), for callers that only count: only the headers and the last records are then read."""
     size = len(data) if size is None else size
     if size < 8 * RECORD or not data.startswith(_HEADER):
         raise _fail(path, "not a SAS transport (XPORT) file: the library header record is missing"
@@ -100,7 +103,7 @@ def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None, che
         raise _fail(path, "the observation header record is missing after the variable descriptions")
     data_start = block_end + RECORD
     data_end = size
-    next_member = data.find(_MEMBER, data_start, size)
+    next_member = data.find(_MEMBER, data_start, size) if check_text else -1
     while next_member != -1 and (next_member - data_start) % RECORD:
         next_member = data.find(_MEMBER, next_member + 1, size)
     if next_member != -1:
@@ -288,16 +291,37 @@ def _read_with_slack(path: Path) -> bytearray:
     return buffer
 
 
+class _Mapped:
+    """A memory-mapped file as xpt_layout reads it (slices, startswith, find)."""
+
+    def __init__(self, mapped: mmap.mmap | bytes):
+        self._mapped = mapped
+
+    def __len__(self) -> int:
+        return len(self._mapped)
+
+    def __getitem__(self, key: slice) -> bytes:
+        return self._mapped[key]
+
+    def startswith(self, prefix: bytes) -> bool:
+        return self._mapped[:len(prefix)] == prefix
+
+    def find(self, sub: bytes, start: int, end: int) -> int:
+        return self._mapped.find(sub, start, end)
+
+
 def describe_xpt(path: str | Path) -> XptLayout:
     """The structure of a transport file (name, label, variables, number of records) without decoding its
     records; raises DatasetReadError when the headers or the file length are damaged (the records' bytes
     are not scanned: read_xpt does that)."""
     path = Path(path)
     try:
-        buffer = _read_with_slack(path)
+        with path.open("rb") as handle, \
+                (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else nullcontext(b"")) \
+                as mapped:              # only the pages of the headers and of the last records are read
+            layout = xpt_layout(_Mapped(mapped), path, len(mapped), check_text=False)
     except OSError as exc:
         raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
-    layout = xpt_layout(buffer, path, len(buffer) - SLACK, check_text=False)
     if layout.version == 8:            # no record count in the headers: read it
         whole = _read_file(path, None)
         layout = XptLayout(whole.name, whole.label, whole.columns, len(whole.frame), version=8)

@@ -62,3 +62,25 @@ def test_docx_and_html_are_reproducible_and_escaped(tmp_path, monkeypatch):
         assert "2023-11-14T22:13:20Z" in core and "a &lt; b &amp; c" in archive.read("word/document.xml").decode()
     html = write_html(doc, tmp_path / "g.html").read_text()
     assert "Guide &lt;1&gt;" in html and "a &lt; b &amp; c" in html and 'id="1-part"' in html
+
+
+def test_the_guides_count_and_describe_datasets_from_their_headers_and_read_only_what_they_use(tmp_path,
+                                                                                               monkeypatch):
+    from cdisc_als.export.xpt import XptVariable, write_xpt
+    from cdisc_als.guides import inputs as guide_inputs
+
+    write_xpt(pd.DataFrame({"USUBJID": ["A", "B"], "ARMCD": ["X", "Y"]}), tmp_path / "dm.xpt", "DM", "Demographics")
+    write_xpt(pd.DataFrame({"USUBJID": ["A"] * 3, "QSTESTCD": ["Q1", "Q2", "Q1"], "QSSTRESN": [1.0, 2.0, 3.0]}),
+              tmp_path / "qs.xpt", "QS", "Questionnaires", [XptVariable("USUBJID"), XptVariable("QSTESTCD"),
+                                                            XptVariable("QSSTRESN", "Num")])
+    decoded = []
+    real = guide_inputs.read_xpt
+    monkeypatch.setattr(guide_inputs, "read_xpt", lambda path: decoded.append(path.name) or real(path))
+    folder = guide_inputs.DatasetFolder(tmp_path)
+    assert list(folder) == ["DM", "QS"] and len(folder) == 2 and "AE" not in folder
+    assert folder.records("QS") == 3 and folder.columns("QS") == ["USUBJID", "QSTESTCD", "QSSTRESN"]
+    assert folder.label("DM") == "Demographics"
+    assert folder.values("QS", ["QSTESTCD"])["QSTESTCD"].value_counts().to_dict() == {"Q1": 2, "Q2": 1}
+    assert decoded == []                                  # counted, described and a column read: nothing decoded whole
+    assert folder["DM"]["ARMCD"].tolist() == ["X", "Y"] and folder.get("AE") is None
+    assert folder["DM"] is folder["DM"] and decoded == ["dm.xpt"]      # read once when the guides index it

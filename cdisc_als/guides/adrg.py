@@ -26,17 +26,16 @@ def _populations(inputs: GuideInputs) -> list[list[object]]:
 
 
 def _variables(inputs: GuideInputs, dataset: str, names: tuple[str, ...]) -> list[list[str]]:
-    frame = inputs.adam.get(dataset)
-    if frame is None:
+    if dataset not in inputs.adam:
         return []
     return [[name, inputs.metadata.dataset(dataset).variable(name).label, inputs.derivations.method(dataset, name)]
-            for name in names if name in frame.columns]
+            for name in names if name in inputs.adam.columns(dataset)]
 
 
 def _parameters(inputs: GuideInputs, dataset: str) -> list[list[object]]:
-    frame = inputs.adam.get(dataset)
-    if frame is None or "PARAMCD" not in frame.columns:
+    if dataset not in inputs.adam or "PARAMCD" not in inputs.adam.columns(dataset):
         return []
+    frame = inputs.adam.values(dataset, [c for c in ("PARAMCD", "PARAM") if c in inputs.adam.columns(dataset)])
     resolved = inputs.metadata.parameters.resolve(dataset, inputs.study)
     counts = frame["PARAMCD"].value_counts()
     rows = []
@@ -112,7 +111,7 @@ def build_adrg(inputs: GuideInputs) -> Document:
     doc.heading("5.1 Overview", 2)
     dataset_overview(doc, inputs, list(inputs.adam), inputs.adam)
     doc.heading("5.2 Analysis Parameters", 2)
-    for dataset in (n for n in inputs.adam if n != "ADSL" and "PARAMCD" in inputs.adam[n].columns):
+    for dataset in (n for n in inputs.adam if n != "ADSL" and "PARAMCD" in inputs.adam.columns(n)):
         doc.heading(f"{dataset}: {inputs.labels.get(dataset, '')}", 3)
         doc.table(["PARAMCD", "PARAM", "Records", "Derivation"], _parameters(inputs, dataset))
     doc.heading("5.3 Key Derived Variables", 2)

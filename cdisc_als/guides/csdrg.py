@@ -64,9 +64,8 @@ def _other_event_deaths(inputs: GuideInputs, subjects: pd.DataFrame) -> int:
 
 def _supplemental(inputs: GuideInputs) -> list[list[object]]:
     rows = []
-    for name, frame in inputs.sdtm.items():
-        if not name.startswith("SUPP") or frame.empty:
-            continue
+    for name in (n for n in inputs.sdtm if n.startswith("SUPP") and inputs.sdtm.records(n)):
+        frame = inputs.sdtm[name]
         for (qnam, qlabel, origin), part in frame.groupby(["QNAM", "QLABEL", "QORIG"]):
             rows.append([name, part["RDOMAIN"].iloc[0], qnam, qlabel, origin, part["IDVAR"].iloc[0], len(part),
                          ", ".join(sorted(part["QVAL"].unique())[:5])])
@@ -124,12 +123,12 @@ def build_csdrg(inputs: GuideInputs) -> Document:
     doc.heading("3.3 Dataset Conventions and Derivations", 2)
     notes = []
     for name in ("DM", "DS", "MH", "FA", "SE"):
-        for variable in ("", *(inputs.sdtm[name].columns if name in inputs.sdtm else ())):
+        for variable in ("", *(inputs.sdtm.columns(name) if name in inputs.sdtm else ())):
             comment = inputs.derivations.comment(name, variable)
             if comment and name in inputs.sdtm:
                 notes.append(f"{name}{'.' + variable if variable else ''}: {comment}")
     for name, variable in (("DM", "RFSTDTC"), ("DM", "RFPENDTC"), ("FA", "FADTC")):
-        if name in inputs.sdtm and variable in inputs.sdtm[name].columns:
+        if name in inputs.sdtm and variable in inputs.sdtm.columns(name):
             notes.append(f"{name}.{variable}: {inputs.derivations.method(name, variable)}")
     doc.bullets(notes)
     doc.heading("3.4 Deaths and Adverse Events", 2)

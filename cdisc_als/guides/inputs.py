@@ -4,17 +4,20 @@ files of a run and their validation results."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from cdisc_als.datasets_io import read_dataset
 from cdisc_als.export.columns import read_xpt
 from cdisc_als.export.define_arm import load_analysis_results
 from cdisc_als.metadata import Metadata
 from cdisc_als.metadata.derivations import Derivations, load_derivations
 from cdisc_als.study import Study
+from cdisc_als.xpt_reader import describe_xpt
 
 CONFORMANCE_FILE = "conformance.yaml"
 NOT_EXPLAINED = "NOT EXPLAINED: add an explanation to mappings/metadata/conformance.yaml or fix the data."
@@ -25,8 +28,8 @@ class GuideInputs:
     study: Study
     metadata: Metadata
     derivations: Derivations
-    sdtm: dict[str, pd.DataFrame]
-    adam: dict[str, pd.DataFrame]
+    sdtm: DatasetFolder
+    adam: DatasetFolder
     labels: dict[str, str]
     issues: dict[str, pd.DataFrame]               # stage -> validation issue summary (dataset, rule, ...)
     explanations: list[dict] = field(default_factory=list)
@@ -46,23 +49,48 @@ class GuideInputs:
                    for summary in self.issues.values() for r in summary.itertuples())
 
 
-def _read_folder(folder: Path | None, labels: dict[str, str]) -> dict[str, pd.DataFrame]:
-    out = {}
-    if folder is None or not folder.is_dir():
-        return out
-    for path in sorted(folder.glob("*.xpt")):
-        file = read_xpt(path)
-        name = path.stem.upper()
-        out[name] = file.frame
-        labels[name] = file.label
-    return out
+class DatasetFolder(Mapping[str, pd.DataFrame]):
+    """The XPT files of a folder by upper-case dataset name, in name order. Names, variables, labels and
+    record counts come from the files' headers (xpt_reader.describe_xpt); a dataset's records are read only
+    when the guides index it (`folder["DM"]`, kept for the next use) or ask for some of its columns
+    (`values`): a 10-million-record QS is never decoded for its record count."""
+
+    def __init__(self, folder: Path | None):
+        paths = sorted(Path(folder).glob("*.xpt")) if folder is not None and Path(folder).is_dir() else []
+        self._paths = {path.stem.upper(): path for path in paths}
+        self._layouts = {name: describe_xpt(path) for name, path in self._paths.items()}
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = read_xpt(self._paths[name]).frame        # KeyError when absent
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def columns(self, name: str) -> list[str]:
+        return [c.name for c in self._layouts[name].columns]
+
+    def records(self, name: str) -> int:
+        return self._layouts[name].records
+
+    def label(self, name: str) -> str:
+        return self._layouts[name].label
+
+    def values(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """Only these columns of the dataset's records."""
+        return read_dataset(self._paths[name], usecols=columns).frame
 
 
 def gather(study: Study, metadata: Metadata, sdtm_dir: Path | None, adam_dir: Path | None,
            validation: dict | None = None) -> GuideInputs:
     """The inputs of both guides; `validation` maps 'sdtm'/'adam' to validation results (issue_summary())."""
-    labels: dict[str, str] = {}
-    sdtm, adam = _read_folder(sdtm_dir, labels), _read_folder(adam_dir, labels)
+    sdtm, adam = DatasetFolder(sdtm_dir), DatasetFolder(adam_dir)
+    labels = {name: folder.label(name) for folder in (sdtm, adam) for name in folder}
     issues = {stage: result.issue_summary() for stage, result in (validation or {}).items()}
     path = Path(metadata.source) / "metadata" / CONFORMANCE_FILE
     explanations = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("explanations", []) if path.is_file() else []

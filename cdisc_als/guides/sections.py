@@ -4,7 +4,7 @@ conformance summary (every remaining validation finding with its explanation).""
 from __future__ import annotations
 
 from cdisc_als.guides.document import Document
-from cdisc_als.guides.inputs import GuideInputs
+from cdisc_als.guides.inputs import DatasetFolder, GuideInputs
 
 
 def protocol_description(doc: Document, inputs: GuideInputs, number: int) -> None:
@@ -38,14 +38,14 @@ def protocol_description(doc: Document, inputs: GuideInputs, number: int) -> Non
         doc.table(["Code", "Category", "Criterion"], [[c.code, c.category, c.text] for c in design.criteria])
 
 
-def dataset_overview(doc: Document, inputs: GuideInputs, names: list[str], frames: dict) -> None:
+def dataset_overview(doc: Document, inputs: GuideInputs, names: list[str], frames: DatasetFolder) -> None:
     """One row per dataset: label, class, structure, keys, records and the dataset's comment."""
     rows = []
     for name in names:
         meta_name = "SUPPQUAL" if name.startswith("SUPP") else name
         meta = inputs.metadata.datasets.get(meta_name)
         rows.append([name, inputs.labels.get(name, ""), meta.class_ if meta else "", meta.structure if meta else "",
-                     " ".join(k for k in meta.keys if k in frames[name].columns) if meta else "", len(frames[name]),
+                     " ".join(k for k in meta.keys if k in frames.columns(name)) if meta else "", frames.records(name),
                      inputs.derivations.comment(name)])
     doc.table(["Dataset", "Label", "Class", "Structure", "Keys", "Records", "Comment"], rows)
 
