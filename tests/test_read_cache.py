@@ -1,5 +1,5 @@
 """Decoding a dataset file once per run (read_cache.shared_reads) and counting records from the headers
-(xpt_reader.describe_xpt): every reader gets its own data, a rewritten file is read again, counts agree
+(xpt_structure.describe_xpt): every reader gets its own data, a rewritten file is read again, counts agree
 with a full read."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from cdisc_als.export.xpt import XptVariable, write_xpt
 from cdisc_als.read_cache import shared_reads
-from cdisc_als.xpt_reader import describe_xpt, read_xpt
+from cdisc_als.xpt_reader import read_xpt
+from cdisc_als.xpt_structure import describe_xpt
 from tests.shared_data import pilot_dir
 
 VARIABLES = [XptVariable("USUBJID", "Char", 8, "Subject"), XptVariable("AVAL", "Num", 8, "Value")]

@@ -17,7 +17,7 @@ from cdisc_als.export.define_arm import load_analysis_results
 from cdisc_als.metadata import Metadata
 from cdisc_als.metadata.derivations import Derivations, load_derivations
 from cdisc_als.study import Study
-from cdisc_als.xpt_reader import describe_xpt
+from cdisc_als.xpt_structure import describe_xpt
 
 CONFORMANCE_FILE = "conformance.yaml"
 NOT_EXPLAINED = "NOT EXPLAINED: add an explanation to mappings/metadata/conformance.yaml or fix the data."
@@ -51,7 +51,7 @@ class GuideInputs:
 
 class DatasetFolder(Mapping[str, pd.DataFrame]):
     """The XPT files of a folder by upper-case dataset name, in name order. Names, variables, labels and
-    record counts come from the files' headers (xpt_reader.describe_xpt); a dataset's records are read only
+    record counts come from the files' headers (xpt_structure.describe_xpt); a dataset's records are read only
     when the guides index it (`folder["DM"]`, kept for the next use) or ask for some of its columns
     (`values`): a 10-million-record QS is never decoded for its record count."""
 

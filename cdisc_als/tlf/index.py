@@ -10,7 +10,7 @@ import pandas as pd
 
 from cdisc_als.io import atomic_write_text
 from cdisc_als.tlf.render import render_index
-from cdisc_als.xpt_reader import describe_xpt
+from cdisc_als.xpt_structure import describe_xpt
 
 
 def _link(out: Path, path: Path, text: str | None = None) -> dict[str, str]:
