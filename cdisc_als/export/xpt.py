@@ -183,7 +183,8 @@ CHUNK_BYTES = 32 << 20         # observation bytes built at a time: a large data
 def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
               timestamp: str = FIXED_TIMESTAMP) -> Iterator[bytes | memoryview]:
     """The pieces of an XPT v5 file in order: headers, the observations a chunk of records at a time (about
-    CHUNK_BYTES each), the final padding. The data are checked before this returns (XptError)."""
+    CHUNK_BYTES each, in one reused buffer: write or copy each piece before asking for the next), the final
+    padding. The data are checked before this returns (XptError)."""
     dataset = dataset.upper()
     if variables is None:
         variables = _default_variables(frame)
