@@ -131,8 +131,12 @@ def test_reader_codes_are_pandas_factorize_and_every_consumer_gives_the_hashed_r
     codes, texts = file.distinct_text("USUBJID")
     assert codes.tolist() == [0, 1, 0, 2, 1] and texts.tolist() == ["B", "A", "C"]     # first appearance
     assert file.distinct_text("QSSEQ") is None                    # numbers are not coded
-    # the validator takes the reader's codes, with the factorized result
+    # the validator takes the reader's codes (nothing hashed again: factorizing fails here), with the
+    # factorized result
     loaded = LoadedDataset.from_file(file)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pd, "factorize", lambda *a, **k: pytest.fail("a text column was hashed again"))
+        loaded.distinct("QSTESTCD"), loaded.distinct("USUBJID")
     assert loaded.distinct("QSTESTCD")[0].tolist() == [0, 1, 2, 0, 2]
     assert loaded.distinct("QSTESTCD")[1].tolist() == ["Q2", "", "Q1", ""]
     assert loaded.duplicated(["USUBJID", "QSTESTCD"]).tolist() == [False, False, False, False, False]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.columnar import frame_of, map_distinct
-from cdisc_als.export.xpt import XptVariable, distinct_text, write_xpt
+from cdisc_als.export.xpt import XptVariable, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
 from cdisc_als.metadata import Metadata, load_metadata
@@ -92,17 +92,11 @@ def _text(value: object) -> str:
 
 
 def xpt_variables(frame: pd.DataFrame, metadata: Metadata, meta_name: str) -> list[XptVariable]:
-    """XPT attributes from the metadata; character length = longest value (at least 1)."""
+    """XPT attributes from the metadata; a character variable's length is left to the writer, which sizes it
+    to the longest value (at least 1) from the distinct values it hashes anyway."""
     meta = metadata.dataset(meta_name)
-    out = []
-    for name in frame.columns:
-        var = meta.variable(name)
-        if var.type == "Num":
-            out.append(XptVariable(name, "Num", 8, var.label))
-        else:
-            longest = max([1, *(len(u) for u in distinct_text(frame[name])[1])])
-            out.append(XptVariable(name, "Char", max(1, longest), var.label))
-    return out
+    return [XptVariable(name, "Num", 8, meta.variable(name).label) if meta.variable(name).type == "Num"
+            else XptVariable(name, "Char", None, meta.variable(name).label) for name in frame.columns]
 
 
 def raw_spec_of(mappings: str | Path | None = None) -> RawSpec:
