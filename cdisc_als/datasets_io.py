@@ -31,11 +31,11 @@ import pandas as pd
 
 from cdisc_als.dataset_file import Column, DatasetFile, DatasetReadError, Problem
 from cdisc_als.dataset_file import fail as _fail
-from cdisc_als.xpt_reader import decode_observations, read_xpt
+from cdisc_als.xpt_reader import read_xpt
 from cdisc_als.xpt_structure import RECORD, XptLayout, xpt_layout
 
 __all__ = ["RECORD", "Column", "DatasetFile", "DatasetReadError", "Problem", "XptLayout", "dataset_files",
-           "decode_observations", "read_dataset", "read_dataset_json", "read_frames", "read_ndjson", "read_xpt",
+           "read_dataset", "read_dataset_json", "read_frames", "read_ndjson", "read_xpt",
            "xpt_layout"]
 
 DATASET_SUFFIXES = (".xpt", ".json", ".ndjson")

@@ -139,19 +139,16 @@ def _guides(study, metadata, out: Path, target: Path, validation: dict, progress
         cache.release(out / "sdtm")          # the guides are the last readers of the SDTM files here
 
 
-def export_stage(out: Path, folder: str, study_path: str | None, mappings: str | None) -> float:
-    """define.xml, define.html and Dataset-JSON of <out>/<folder>, writing inside `out` only; returns the
-    seconds it took. Runs in this process or in a second one (cdisc_als.background)."""
+def export_stage(out: Path, folder: str, study_path: str | None, mappings: str | None) -> None:
+    """define.xml, define.html and Dataset-JSON of <out>/<folder>, writing inside `out` only."""
     from cdisc_als.export.run import export_folder
     from cdisc_als.io import confine_writes
     from cdisc_als.metadata import load_metadata
     from cdisc_als.study import load_study
 
-    start = time.perf_counter()
     with confine_writes(out):
         study = load_study(study_path)
         export_folder(out / folder, study, load_metadata(mappings, study))
-    return time.perf_counter() - start
 
 
 def tlf_stage(out: Path, study_path: str | None) -> tuple[dict, list[str], float]:

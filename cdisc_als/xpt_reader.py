@@ -18,7 +18,7 @@ from cdisc_als.xpt_structure import RECORD, XptLayout, describe_xpt, xpt_layout
 
 
 def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> tuple[pd.DataFrame, object]:
-    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_observations)."""
+    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_columns)."""
     import pyreadstat
 
     kwargs = {"disable_datetime_conversion": True}
@@ -112,14 +112,6 @@ def _coded_text(codes: np.ndarray, texts: list[str]) -> CodedText:
     coded = CodedText(codes.astype(smallest if smallest.kind == "u" else np.intp), np.array(texts, dtype=object))
     coded.codes.flags.writeable = coded.texts.flags.writeable = False
     return coded
-
-
-def decode_observations(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
-                        usecols: list[str] | None = None, encoding: str = "utf-8") -> pd.DataFrame:
-    """The records of a version 5 transport file as a frame (decode_columns, text columns expanded)."""
-    columns = decode_columns(buffer, layout, start, usecols, encoding)
-    return pd.DataFrame({name: _expanded(values) for name, values in columns.items()},
-                        index=pd.RangeIndex(layout.records), copy=False)
 
 
 def decode_columns(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
@@ -346,13 +338,11 @@ def _read_version8(path: Path, wanted: list[str] | None,
     return frame, columns, (meta.table_name or path.stem).upper(), meta.file_label or ""
 
 
-# ------------------------------------------------------------------ Dataset-JSON
-
 
 def read_whole(path: Path) -> DatasetFile:
     """The whole file, decoded here (no read cache)."""
     return _read_file(path, None)
 
 
-__all__ = ["RECORD", "CodedText", "KeptDataset", "XptLayout", "decode_columns", "decode_observations", "describe_xpt",
+__all__ = ["RECORD", "CodedText", "KeptDataset", "XptLayout", "decode_columns", "describe_xpt",
            "keep_written", "read_whole", "read_xpt", "xpt_layout"]

@@ -27,7 +27,8 @@ class DefineSchemaError(ValueError):
 
 
 @cache
-def _schema(path: Path):
+def cached_schema(path: Path):
+    """The xmlschema schema of an XSD file, read once per process."""
     import xmlschema
 
     return xmlschema.XMLSchema(str(path))
@@ -39,15 +40,10 @@ def schema_for(path: str | Path) -> Path:
     return DEFINE_21_ARM if ARM_NAMESPACE in Path(path).read_text(encoding="utf-8") else DEFINE_21
 
 
-def cached_schema(path: Path):
-    """The xmlschema schema of an XSD file, read once per process."""
-    return _schema(path)
-
-
 def define_schema_problems(path: str | Path) -> list[str]:
     """Every schema violation of a define.xml file (empty when it is valid)."""
     path = Path(path)
-    schema = _schema(schema_for(path))
+    schema = cached_schema(schema_for(path))
     return [f"{error.path or '/'}: {error.reason}" for error in schema.iter_errors(str(path))]
 
 

@@ -245,7 +245,7 @@ def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
     return np.where(inside, counts[np.where(inside, rows, 0)], 0)
 
 
-def _coded_text(frame: pd.DataFrame) -> pd.DataFrame:
+def _as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its text columns as categoricals (codes of the distinct values in order of first
     appearance): the XPT writer and the lengths read each column's distinct values from the codes instead
     of hashing every cell again. Same values, so the same bytes."""
@@ -264,7 +264,7 @@ def write_dataset_xpt(frame: pd.DataFrame, path: Path, name: str, label: str, me
                       meta_name: str | None = None, date_format: str = "") -> None:
     """One final dataset as an XPT v5 file: attributes from the metadata (xpt_variables), each text column
     hashed once for its lengths and its bytes; `date_format` (e.g. DATE9.) on the numeric *DT variables."""
-    coded = _coded_text(frame)
+    coded = _as_categoricals(frame)
     variables = xpt_variables(coded, metadata, meta_name or name)
     if date_format:
         variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
