@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_als.run_stages import SDTM_EXPORT, SDTM_VALIDATION, TLF_STAGE, done_in_second_process
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = [  # (stage, pattern of the progress line that starts it); the first pattern that matches wins
     ("read raw", r"reading raw tables"),
@@ -47,9 +49,8 @@ STAGES = [  # (stage, pattern of the progress line that starts it); the first pa
 # that report them ("... done (12.3 s in the second process)"), their memory is the two processes' over the
 # window they ran in, and "waiting" is what the main process spent collecting them. The index page and the
 # manifest are in "index": they start after the last "done" line.
-OWN_TIME = {"validate SDTM": re.compile(r"SDTM validation done \(([\d.]+) s in the second process\)"),
-            "export SDTM": re.compile(r"SDTM define.xml and Dataset-JSON done \(([\d.]+) s in the second process\)"),
-            "TLF": re.compile(r"tables, listings and figures done \(([\d.]+) s in the second process\)")}
+OWN_TIME = {"validate SDTM": done_in_second_process(SDTM_VALIDATION),
+            "export SDTM": done_in_second_process(SDTM_EXPORT), "TLF": done_in_second_process(TLF_STAGE)}
 OWN_WINDOW = {"validate SDTM": ("ADaM", "guides"), "export SDTM": ("ADaM", "guides"), "TLF": ("validate ADaM", "index")}
 # the baseline's stages that this run splits in two (their sum is compared)
 PARTS = {"validate": ("validate SDTM", "validate ADaM"), "export": ("export SDTM", "export ADaM")}
@@ -129,7 +130,7 @@ def run_pipeline(command: list[str], env: dict | None, cwd: Path) -> RunResult:
         for name, pattern in OWN_TIME.items():
             if found := pattern.search(line):
                 result.own[name] = float(found.group(1))
-        if "tables, listings and figures done" in line:
+        if f"{TLF_STAGE} done" in line:
             marks.append((time.perf_counter(), "index"))
             continue
         stage = _stage_of(line)

@@ -13,6 +13,7 @@ collects them.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,10 @@ from pathlib import Path
 from cdisc_als.background import background
 
 TLF_LABEL = "computing ARD and rendering tables, listings and figures"
+# what the stages of the second process are called when they are collected (benchmarks/pipeline.py reads them)
+SDTM_VALIDATION, SDTM_EXPORT, TLF_STAGE = "SDTM validation", "SDTM define.xml and Dataset-JSON", \
+    "tables, listings and figures"
+IN_SECOND_PROCESS = " in the second process"
 
 
 def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Path, target: Path,
@@ -65,8 +70,8 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
             progress("waiting for the SDTM validation and export")
         sdtm_validation, validate_seconds, export_seconds = sdtm_job.result()
         print(f"validation SDTM: {sdtm_validation.summary()} -> {target / 'validation' / 'sdtm'}")
-        _done(progress, "SDTM validation", validate_seconds, side.parallel)
-        _done(progress, "SDTM define.xml and Dataset-JSON", export_seconds, side.parallel)
+        _done(progress, SDTM_VALIDATION, validate_seconds, side.parallel)
+        _done(progress, SDTM_EXPORT, export_seconds, side.parallel)
         print(f"define.xml, define.html and Dataset-JSON written beside the XPT files of {target / 'sdtm'} and "
               f"{target / 'adam'}")
         validation = {"sdtm": sdtm_validation, "adam": adam_validation}
@@ -74,7 +79,7 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
         _guides(study, metadata, out, target, validation, progress)
         progress("waiting for the tables, listings and figures" if side.parallel else TLF_LABEL)
         ards, tlf_failed, seconds = tlf_job.result()
-        _done(progress, "tables, listings and figures", seconds, side.parallel)
+        _done(progress, TLF_STAGE, seconds, side.parallel)
     print(f"ARD: {', '.join(ards)} -> {target / 'tlf' / 'ard'}")
     differences = reconcile(ards, out / "tlf", reference, study, target / "tlf") if reference else 0
     print(f"tables, listings and figures (RTF, HTML, XLSX, PNG) and mock shells -> {target / 'tlf'}")
@@ -86,7 +91,12 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
 
 
 def _done(progress: Callable[[str], None], what: str, seconds: float, parallel: bool) -> None:
-    progress(f"{what} done ({seconds:.1f} s{' in the second process' if parallel else ''})")
+    progress(f"{what} done ({seconds:.1f} s{IN_SECOND_PROCESS if parallel else ''})")
+
+
+def done_in_second_process(what: str) -> re.Pattern:
+    """The progress line of a stage collected from the second process; group 1 is its seconds."""
+    return re.compile(re.escape(what) + r" done \(([\d.]+) s" + re.escape(IN_SECOND_PROCESS) + r"\)")
 
 
 def validate_stage(out: Path, stage: str, metadata, study_id: str):

@@ -94,14 +94,21 @@ def event_source(token: str, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, 
     return d.EventSource(token, _dated(rows, domain, date_var), 0, value, domain, date_var)
 
 
+ANALYSIS_COLUMNS = ["USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN"]     # what analysis_records keeps
+
+
 def analysis_records(frame: pd.DataFrame | None, paramcd: str) -> pd.DataFrame:
     """The analysis records (ANL01FL = Y, AVAL present) of one parameter of a BDS dataset: USUBJID, ADT,
     AVAL, BASE, ASEQ, AVISITN (none when the dataset or a column is absent)."""
-    columns = ["USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN"]
-    if frame is None or not set(columns) | {"PARAMCD", "ANL01FL"} <= set(frame.columns):
-        return pd.DataFrame(columns=columns)
+    if frame is None or not {*ANALYSIS_COLUMNS, "PARAMCD", "ANL01FL"} <= set(frame.columns):
+        return pd.DataFrame(columns=ANALYSIS_COLUMNS)
     rows = frame[(frame["PARAMCD"] == paramcd) & (frame["ANL01FL"] == "Y") & frame["AVAL"].notna()]
-    return rows[columns]
+    return rows[ANALYSIS_COLUMNS]
+
+
+def _tokens(parameter: Parameter) -> list[str]:
+    """The event tokens of a time-to-event parameter's source (';'-separated)."""
+    return [t.strip() for t in parameter.source.split(";") if t.strip()]
 
 
 def _censor_sources(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, death_is_event: bool,
@@ -153,15 +160,14 @@ def _token_records(parameters: dict[str, Parameter],
         return adam
     wanted: dict[str, set[str]] = {}
     for parameter in parameters.values():
-        for match in filter(None, map(ADAM_TOKEN.fullmatch, (t.strip() for t in parameter.source.split(";")))):
+        for match in filter(None, map(ADAM_TOKEN.fullmatch, _tokens(parameter))):
             wanted.setdefault(match.group(1), set()).add(match.group(2))
     out = dict(adam)
     for dataset, codes in wanted.items():
         frame = adam.get(dataset)
         if frame is None or not {"PARAMCD", "ANL01FL"} <= set(frame.columns):
             continue
-        keep = [c for c in ("USUBJID", "ADT", "AVAL", "BASE", "ASEQ", "AVISITN", "PARAMCD", "ANL01FL")
-                if c in frame.columns]
+        keep = [c for c in (*ANALYSIS_COLUMNS, "PARAMCD", "ANL01FL") if c in frame.columns]
         out[dataset] = frame.loc[frame["PARAMCD"].isin(codes) & (frame["ANL01FL"] == "Y"), keep]
     return out
 
@@ -185,7 +191,7 @@ def build_adtte(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
     selected: dict[str, d.EventSource] = {}        # a token shared by several parameters is selected once
     censoring: dict[bool, list[d.EventSource]] = {}     # by whether death is an event
     for paramn, (paramcd, parameter) in enumerate(parameters.items(), start=1):
-        tokens = [t.strip() for t in parameter.source.split(";") if t.strip()]
+        tokens = _tokens(parameter)
         events = [selected[t] if t in selected else selected.setdefault(t, event_source(t, sdtm, adsl, study, adam))
                   for t in tokens]
         assessments, with_baseline = _last_assessment(tokens, adam)

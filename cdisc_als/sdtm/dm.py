@@ -18,6 +18,7 @@ import pandas as pd
 
 from cdisc_als.sdtm.conditions import evaluate
 from cdisc_als.sdtm.dates import to_iso8601
+from cdisc_als.sdtm.rules import usubjid_of
 
 NOT_TREATED = "ASSIGNED, NOT TREATED"
 
@@ -31,8 +32,8 @@ def lookup_dates(spec: dict[str, Any], ctx) -> pd.Series:
         if src.get("where"):
             raw = raw[evaluate(src["where"], raw).to_numpy()]
         iso = _per_distinct(raw[src["date"]].fillna("").astype(str), lambda u: to_iso8601(u)[0].to_numpy(dtype=object))
-        usubjid = _per_distinct(raw[ctx.subject_column], lambda u: np.array(
-            [ctx.study.usubjid(ctx.sites[s], s) if s in ctx.sites else "" for s in u], dtype=object))
+        usubjid = _per_distinct(raw[ctx.subject_column], lambda u: np.array([usubjid_of(ctx, s) for s in u],
+                                                                             dtype=object))
         parts.append(pd.DataFrame({"USUBJID": usubjid, "DTC": iso}))
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["USUBJID", "DTC"])
     data = data[(data["DTC"] != "") & (data["USUBJID"] != "")].sort_values("DTC")

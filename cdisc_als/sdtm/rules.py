@@ -121,14 +121,16 @@ def rule_usubjid(frame: pd.DataFrame, spec: dict[str, Any], ctx: RuleContext) ->
     codes, uniques = pd.factorize(subject)          # text: no missing values
     distinct = pd.Series(uniques, dtype=object)
     no_site = distinct.map(ctx.sites).isna().to_numpy()
-    ids = np.array([_usubjid(ctx, j) for j in uniques], dtype=object)
+    ids = np.array([usubjid_of(ctx, j) for j in uniques], dtype=object)
     out = pd.Series(ids[codes] if len(uniques) else np.array([], dtype=object), index=subject.index, dtype=object)
     problems = [(int(i), spec.get("from", ctx.subject_column), subject.iloc[i], "subject not in the subject table")
                 for i in np.nonzero(no_site[codes])[0]] if no_site.any() else []
     return out, problems
 
 
-def _usubjid(ctx: RuleContext, subject: str) -> str:
+def usubjid_of(ctx: RuleContext, subject: str) -> str:
+    """The subject's USUBJID (study.yaml's pattern with its site; '' for a subject without a site), built once
+    per subject and kept in ctx.usubjids (any context with study, sites and usubjids)."""
     if subject not in ctx.usubjids:
         ctx.usubjids[subject] = ctx.study.usubjid(ctx.sites[subject], subject) if subject in ctx.sites else ""
     return ctx.usubjids[subject]
