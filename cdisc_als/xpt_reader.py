@@ -6,19 +6,31 @@ See cdisc_als.datasets_io for what damage is found."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from cdisc_als.dataset_file import Column, DatasetFile, Problem
+from cdisc_als.dataset_file import Column, DatasetFile, DatasetReadError, Problem
 from cdisc_als.dataset_file import fail as _fail
-from cdisc_als.xpt_structure import RECORD, XptLayout, describe_xpt, xpt_layout
+from cdisc_als.xpt_structure import (
+    RECORD,
+    XptLayout,
+    describe_xpt,
+    first_nul_record,
+    headers_layout,
+    nul_error,
+    second_member,
+    second_member_error,
+    xpt_layout,
+)
 
 
 def _read_xport(path: Path, usecols: list[str] | None, encoding: str | None) -> tuple[pd.DataFrame, object]:
-    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_columns)."""
+    """pyreadstat, for transport version 8 files only (version 5 is decoded here: decode_records)."""
     import pyreadstat
 
     kwargs = {"disable_datetime_conversion": True}
@@ -96,15 +108,6 @@ class CodedText:
         return int(self.codes.nbytes + self.texts.nbytes)
 
 
-def _text_column(keys: np.ndarray, length: int, encoding: str) -> CodedText:
-    """The values of one character variable as str (trailing blanks removed), one str object per distinct value;
-    Windows-1252 decoding (the fallback) replaces the five bytes that code page leaves undefined."""
-    codes, first = _factorize_words(keys)
-    errors = "strict" if encoding == "utf-8" else "replace"
-    texts = [keys[i].tobytes()[:length].rstrip(b" ").decode(encoding, errors) for i in first]
-    return _coded_text(codes, texts)
-
-
 def _coded_text(codes: np.ndarray, texts: list[str]) -> CodedText:
     """Codes in the smallest unsigned type that holds them, and the texts; read-only, as every reader of the
     file shares them."""
@@ -114,43 +117,85 @@ def _coded_text(codes: np.ndarray, texts: list[str]) -> CodedText:
     return coded
 
 
-def decode_columns(buffer: bytes | bytearray | memoryview, layout: XptLayout, start: int,
-                   usecols: list[str] | None = None, encoding: str = "utf-8") -> dict[str, np.ndarray | CodedText]:
-    """The records of a version 5 transport file whose structure xpt_layout checked, columnar: numbers from
-    IBM to IEEE doubles (missing values, special ones included, as NaN; short numbers padded with zeros),
-    text decoded once per distinct value (raises UnicodeDecodeError when `encoding` cannot decode it). The
-    buffer holds SLACK bytes after the last record."""
+CHUNK_BYTES = 32 << 20     # records decoded at a time: the file is never held whole in memory
+
+
+def _records_per_chunk(width: int) -> int:
+    """About CHUNK_BYTES of records, a whole number of 80-byte records long (a member header, which starts
+    on a record boundary, then lies whole in one chunk)."""
+    step = RECORD // math.gcd(width, RECORD)
+    return max(step, CHUNK_BYTES // max(width, 1) // step * step)
+
+
+class _TextCodes:
+    """The codes of one character variable built chunk by chunk: numbered in order of first appearance in the
+    file, each distinct value decoded once, the codes in the smallest unsigned type that holds them."""
+
+    def __init__(self, count: int, length: int, encoding: str):
+        self.codes = np.empty(count, dtype=np.uint8)
+        self.length, self.encoding = length, encoding
+        self.errors = "strict" if encoding == "utf-8" else "replace"
+        self.known: dict[bytes, int] = {}
+        self.texts: list[str] = []
+
+    def add(self, at: int, keys: np.ndarray) -> None:
+        """`keys`: the records from record `at` as _words gives them."""
+        local, first = _factorize_words(keys)
+        distinct = np.ascontiguousarray(keys[first]).view(np.dtype((np.void, keys.shape[1] * 8))).ravel()
+        mapping = np.empty(len(first), dtype=np.intp)
+        for i, key in enumerate(distinct.tolist()):
+            code = self.known.get(key)
+            if code is None:
+                code = self.known[key] = len(self.texts)
+                self.texts.append(key[:self.length].rstrip(b" ").decode(self.encoding, self.errors))
+            mapping[i] = code
+        top = len(self.texts) - 1
+        if top > np.iinfo(self.codes.dtype).max:
+            self.codes = self.codes.astype(np.min_scalar_type(top))
+        self.codes[at:at + len(keys)] = mapping[local]
+
+    def coded(self) -> CodedText:
+        return _coded_text(self.codes, self.texts)
+
+
+def decode_records(handle: BinaryIO, path: Path, layout: XptLayout, usecols: list[str] | None = None,
+                   encoding: str = "utf-8") -> dict[str, np.ndarray | CodedText]:
+    """The records of a version 5 transport file whose headers xpt_layout checked, columnar, read from `handle`
+    about CHUNK_BYTES at a time: numbers from IBM to IEEE doubles (missing values, special ones included, as
+    NaN; short numbers padded with zeros), text decoded once per distinct value (raises UnicodeDecodeError when
+    `encoding` cannot decode it). Each chunk's bytes are checked first, as xpt_layout checks a whole file: no
+    second member, no NUL byte in a character value (DatasetReadError)."""
     from cdisc_als.export.xpt import ieee_from_ibm_words
 
     width = sum(c.length or 0 for c in layout.columns)
     count = layout.records
-    wanted = None if usecols is None else set(usecols)
-    columns: dict[str, np.ndarray | CodedText] = {}
-    offset = 0
-    for col in layout.columns:
-        length = col.length or 0
-        if wanted is None or col.name in wanted:
-            if not count:
-                columns[col.name] = np.array([], dtype=np.float64 if col.type == "Num" else object)
-            elif col.type == "Num":
-                words = _words(buffer, start, count, width, offset, length)[:, 0].byteswap()
-                columns[col.name] = ieee_from_ibm_words(words)
+    wanted = [c for c in layout.columns if usecols is None or c.name in set(usecols)]
+    if not count:
+        return {c.name: np.array([], dtype=np.float64 if c.type == "Num" else object) for c in wanted}
+    offsets = dict(zip([c.name for c in layout.columns],
+                       np.cumsum([0] + [c.length or 0 for c in layout.columns]).tolist(), strict=False))
+    numbers = {c.name: np.empty(count, dtype=np.float64) for c in wanted if c.type == "Num"}
+    texts = {c.name: _TextCodes(count, c.length or 0, encoding) for c in wanted if c.type == "Char"}
+    per_chunk = _records_per_chunk(width)
+    buffer = bytearray(min(per_chunk, count) * width + SLACK)
+    data_start = _observations_start(layout)
+    handle.seek(data_start)
+    for at in range(0, count, per_chunk):
+        records = min(per_chunk, count - at)
+        size = records * width
+        if handle.readinto(memoryview(buffer)[:size]) != size:
+            raise OSError(f"the file changed while it was read (record {at + 1} onwards missing)")
+        if (member := second_member(buffer, 0, size)) != -1:
+            raise second_member_error(path, data_start + at * width + member)
+        if (shifted := first_nul_record(buffer, 0, records, layout.columns)) is not None:
+            raise nul_error(path, at + shifted)
+        for col in wanted:
+            keys = _words(buffer, 0, records, width, offsets[col.name], col.length or 0)
+            if col.type == "Num":
+                numbers[col.name][at:at + records] = ieee_from_ibm_words(keys[:, 0].byteswap())
             else:
-                columns[col.name] = _text_column(_words(buffer, start, count, width, offset, length), length,
-                                                 encoding)
-        offset += length
-    return columns
-
-
-def _read_with_slack(path: Path) -> bytearray:
-    """The file's bytes followed by SLACK zero bytes (read once, no copy)."""
-    size = path.stat().st_size
-    buffer = bytearray(size + SLACK)
-    with path.open("rb") as handle:
-        got = handle.readinto(memoryview(buffer)[:size])
-    if got != size:
-        raise OSError(f"read {got} of {size} bytes")
-    return buffer
+                texts[col.name].add(at, keys)
+    return {c.name: numbers[c.name] if c.type == "Num" else texts[c.name].coded() for c in wanted}
 
 
 def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
@@ -282,27 +327,27 @@ def _read_columns(path: Path, usecols: list[str] | None) -> tuple[DatasetFile, d
     """The file's description and its decoded columns (version 5); a version 8 file comes back whole, as a
     DatasetFile with its frame and no columns."""
     try:
-        buffer = _read_with_slack(path)
+        layout = headers_layout(path)
+        problems: list[Problem] = []
+        wanted = None if usecols is None else [c for c in usecols if c in {x.name for x in layout.columns}] \
+            if layout.version == 5 else usecols
+        if layout.version == 8:
+            frame, columns, name, label = _read_version8(path, wanted, problems)
+            return DatasetFile(path, name, label, columns, frame, problems, "xpt"), None
+        with path.open("rb") as handle:
+            try:
+                try:
+                    data = decode_records(handle, path, layout, wanted)
+                except UnicodeDecodeError as exc:
+                    problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} "
+                                            "of a value); read as Windows-1252", fatal=False, kind="encoding"))
+                    data = decode_records(handle, path, layout, wanted, "cp1252")
+            except (DatasetReadError, OSError):
+                raise
+            except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
+                raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
     except OSError as exc:
         raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
-    layout = xpt_layout(buffer, path, len(buffer) - SLACK)
-    problems: list[Problem] = []
-    wanted = None if usecols is None else [c for c in usecols if c in {x.name for x in layout.columns}] \
-        if layout.version == 5 else usecols
-    if layout.version == 8:
-        del buffer
-        frame, columns, name, label = _read_version8(path, wanted, problems)
-        return DatasetFile(path, name, label, columns, frame, problems, "xpt"), None
-    start = _observations_start(layout)
-    try:
-        try:
-            data = decode_columns(buffer, layout, start, wanted)
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(path.name, f"text is not ASCII/UTF-8 ({exc.reason} at byte {exc.start} of "
-                                    "a value); read as Windows-1252", fatal=False, kind="encoding"))
-            data = decode_columns(buffer, layout, start, wanted, "cp1252")
-    except Exception as exc:  # the structure looked right but decoding still failed: report, never trace back
-        raise _fail(path, f"cannot be read as SAS transport: {exc}") from exc
     columns = layout.columns if wanted is None else [c for c in layout.columns if c.name in wanted]
     return DatasetFile(path, layout.name.upper(), layout.label, columns, pd.DataFrame(), problems, "xpt"), data
 
@@ -344,5 +389,5 @@ def read_whole(path: Path) -> DatasetFile:
     return _read_file(path, None)
 
 
-__all__ = ["RECORD", "CodedText", "KeptDataset", "XptLayout", "decode_columns", "describe_xpt",
+__all__ = ["RECORD", "CodedText", "KeptDataset", "XptLayout", "decode_records", "describe_xpt",
            "keep_written", "read_whole", "read_xpt", "xpt_layout"]

@@ -100,34 +100,54 @@ def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None, che
         raise _fail(path, "the observation header record is missing after the variable descriptions")
     data_start = block_end + RECORD
     data_end = size
-    next_member = data.find(_MEMBER, data_start, size) if check_text else -1
-    while next_member != -1 and (next_member - data_start) % RECORD:
-        next_member = data.find(_MEMBER, next_member + 1, size)
+    next_member = second_member(data, data_start, size) if check_text else -1
     if next_member != -1:
-        raise _fail(path, f"the file holds more than one dataset (a second member starts at byte {next_member}); "
-                    "write one dataset per file")
+        raise second_member_error(path, data_start + next_member)
     length = data_end - data_start
     if position == 0:
         raise _fail(path, "the dataset has no variables")
     count = length // position
     remainder = data[data_start + count * position:data_end]
     if len(remainder) >= RECORD or remainder.strip(b" "):
+        if not check_text and (member := second_member(data, data_start, size)) != -1:
+            raise second_member_error(path, data_start + member)     # the cause, when there is one
         raise _fail(path, f"the last record is incomplete ({len(remainder)} of {position} bytes): the file is "
                     "truncated or damaged")
     while count and data_end - (data_start + (count - 1) * position) < RECORD and \
             not data[data_start + (count - 1) * position:data_start + count * position].strip(b" "):
         count -= 1                                  # blank records inside the final 80 bytes are padding
-    if check_text:
-        _check_text_bytes(data, data_start, count, columns, path)
+    if check_text and (shifted := first_nul_record(data, data_start, count, columns)) is not None:
+        raise nul_error(path, shifted)
     return XptLayout(name or path.stem.upper(), label, columns, count, 5, namestr_size)
 
 
-def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column], path: Path) -> None:
-    """Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records.
-    Each run of adjacent character variables is tested in one pass; rows are located only when one fails."""
+def second_member(data: bytes | bytearray, start: int, end: int) -> int:
+    """Offset from `start` of the first member header starting on a record boundary (counted from `start`)
+    in data[start:end], -1 when there is none."""
+    found = data.find(_MEMBER, start, end)
+    while found != -1 and (found - start) % RECORD:
+        found = data.find(_MEMBER, found + 1, end)
+    return found if found == -1 else found - start
+
+
+def second_member_error(path: Path, position: int):
+    return _fail(path, f"the file holds more than one dataset (a second member starts at byte {position}); "
+                 "write one dataset per file")
+
+
+def nul_error(path: Path, record: int):
+    """`record`: 0-based."""
+    return _fail(path, f"record {record + 1} holds NUL bytes in character variables: records are "
+                 "shifted (bytes missing or inserted) or the file is damaged")
+
+
+def first_nul_record(data: bytes | bytearray, start: int, count: int, columns: list[Column]) -> int | None:
+    """The first of `count` records from byte `start` with a NUL byte in a character value (0-based), else None.
+    Character values never hold NUL bytes (SAS pads with blanks); NULs there mean shifted records. Each run
+    of adjacent character variables is tested in one pass; rows are located only when one fails."""
     width = sum(c.length or 0 for c in columns)
     if not count or not width:
-        return
+        return None
     runs, offset = [], 0
     for col in columns:
         length = col.length or 0
@@ -139,9 +159,7 @@ def _check_text_bytes(data: bytes, start: int, count: int, columns: list[Column]
         offset += length
     body = np.frombuffer(data, dtype=np.uint8, count=count * width, offset=start).reshape(count, width)
     bad_rows = [int(np.argmax((body[:, a:b] == 0).any(axis=1))) for a, b in runs if not body[:, a:b].all()]
-    if bad_rows:
-        raise _fail(path, f"record {min(bad_rows) + 1} holds NUL bytes in character variables: records are "
-                    "shifted (bytes missing or inserted) or the file is damaged")
+    return min(bad_rows) if bad_rows else None
 
 
 class _Mapped:
@@ -163,16 +181,22 @@ class _Mapped:
         return self._mapped.find(sub, start, end)
 
 
+def headers_layout(path: Path) -> XptLayout:
+    """xpt_layout without the scans of the records' bytes (check_text=False), reading only the pages of the
+    headers and of the last records; OSError when the file cannot be read."""
+    with path.open("rb") as handle, \
+            (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else nullcontext(b"")) \
+            as mapped:
+        return xpt_layout(_Mapped(mapped), path, len(mapped), check_text=False)
+
+
 def describe_xpt(path: str | Path) -> XptLayout:
     """The structure of a transport file (name, label, variables, number of records) without decoding its
     records; raises DatasetReadError when the headers or the file length are damaged (the records' bytes
     are not scanned: read_xpt does that)."""
     path = Path(path)
     try:
-        with path.open("rb") as handle, \
-                (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else nullcontext(b"")) \
-                as mapped:              # only the pages of the headers and of the last records are read
-            layout = xpt_layout(_Mapped(mapped), path, len(mapped), check_text=False)
+        layout = headers_layout(path)
     except OSError as exc:
         raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
     if layout.version == 8:            # no record count in the headers: read it

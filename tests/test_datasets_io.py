@@ -139,3 +139,45 @@ def test_stages_report_damage_in_one_line_with_exit_status_2(tmp_path, capsys):
     assert main(["tlf", "--adam", str(adam), "--out", str(tmp_path / "tlf")]) == 2
     err = capsys.readouterr().err.strip()
     assert "adsl.xpt" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ records decoded a chunk at a time
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of a few records, so that the sample files span many chunks."""
+    import cdisc_als.xpt_reader as reader
+
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 2000)
+
+
+@pytest.mark.parametrize("name", ["dm.xpt", "qs.xpt", "ae.xpt", "suppqs.xpt"])
+def test_chunked_decode_equals_pyreadstat(small_chunks, name):
+    frame, _meta = pyreadstat.read_xport(str(SAMPLE_SDTM_DIR / name))
+    ours = read_dataset(SAMPLE_SDTM_DIR / name).frame
+    pd.testing.assert_frame_equal(ours, frame.fillna({c: "" for c in frame.select_dtypes(object)}),
+                                  check_dtype=False)
+
+
+def test_codes_widen_past_255_values_and_keep_first_appearance_order(small_chunks, tmp_path):
+    values = [f"V{i % 300:03d}" for i in range(900)][::-1]          # 300 distinct values, each seen 3 times
+    frame = pd.DataFrame({"TXT": values, "N": [float(i) for i in range(900)]})
+    pyreadstat.write_xport(frame, str(tmp_path / "xx.xpt"), table_name="XX", file_format_version=5)
+    ds = read_dataset(tmp_path / "xx.xpt")
+    codes, texts = ds.coded["TXT"]
+    assert ds.frame["TXT"].tolist() == values and ds.frame["N"].tolist() == frame["N"].tolist()
+    assert codes.dtype == "uint16" and texts.tolist() == list(dict.fromkeys(values))     # first appearance
+
+
+def test_damage_in_a_later_chunk_names_its_record(small_chunks, tmp_path):
+    raw = (SAMPLE_SDTM_DIR / "qs.xpt").read_bytes()
+    layout = xpt_layout(raw, SAMPLE_SDTM_DIR / "qs.xpt")
+    width = sum(c.length for c in layout.columns)
+    start = next(s for s in range(len(raw)) if raw[s:s + 80].startswith(b"HEADER RECORD*******OBS")) + 80    # first record
+    record = 500                                                      # far past the first chunk (2000 bytes)
+    first_char = next(sum(c.length for c in layout.columns[:i]) for i, c in enumerate(layout.columns)
+                      if c.type == "Char")
+    at = start + record * width + first_char
+    (tmp_path / "qs.xpt").write_bytes(raw[:at] + b"\x00" + raw[at + 1:])
+    with pytest.raises(DatasetReadError, match=f"record {record + 1} holds NUL bytes"):
+        read_dataset(tmp_path / "qs.xpt")
