@@ -149,3 +149,18 @@ def test_a_raw_table_with_a_header_and_no_rows_maps_no_records(tmp_path):
     assert not [f for f in result.findings if f.severity == "error"]
     row = result.reconciliation.set_index("table").loc["niv"]
     assert (row["rows"], row["records"]) == (0, 0)
+
+
+def test_adqs_derived_part_by_part_equals_one_pass(sample_adam, monkeypatch):
+    """ADQS built a few subjects at a time (parts of 7 of the 64 subjects, deaths and stage 5 records in
+    several parts) holds the same records, in the same order, with the same ASEQ, as one pass."""
+    import cdisc_als.adam.adqs as adqs
+
+    study = parse_study(_study_doc())
+    sdtm = read_sdtm(SAMPLE_SDTM_DIR)
+    adsl = sample_adam["ADSL"]
+    parameters = load_metadata(None, study).parameters.resolve("ADQS", study)
+    monkeypatch.setattr(adqs, "SUBJECTS_PER_PART", 7)
+    in_parts = adqs.build_adqs(sdtm, adsl, study, parameters)
+    assert (in_parts["DTYPE"] == "PHANTOM").any() and adsl["USUBJID"].nunique() > 7 * 5
+    pd.testing.assert_frame_equal(in_parts, sample_adam["ADQS"])

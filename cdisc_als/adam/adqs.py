@@ -52,10 +52,37 @@ def _visit_records(qs: pd.DataFrame, study: Study,
     return records[records["PARAMCD"].isin(parameters)], stages
 
 
+SUBJECTS_PER_PART = 2000     # ADQS is derived for this many subjects at a time (a bounded working set)
+
+
 def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
                parameters: dict[str, Parameter]) -> pd.DataFrame:
-    anchor = bds.visit_anchor(sdtm["SV"], study)
-    records, stage_records = _visit_records(sdtm["QS"], study, parameters)
+    """ADQS from SDTM QS and SV, derived SUBJECTS_PER_PART subjects at a time (every ADQS derivation is
+    within one subject), the parts stacked in USUBJID order: the same records as one pass, with the
+    working memory of one part."""
+    missing = [f"{name}.{c}" for name, columns in (("QS", ["USUBJID"]), ("SV", ["USUBJID"]), ("ADSL", ["USUBJID"]))
+               for c in columns if c not in (adsl if name == "ADSL" else sdtm[name]).columns]
+    if missing:
+        raise KeyError(f"build_adqs: missing required column(s) {missing}")
+    subjects = np.sort(adsl["USUBJID"].astype(str).unique())
+    if len(subjects) <= SUBJECTS_PER_PART:
+        return _build_adqs_part(sdtm["QS"], sdtm["SV"], adsl, study, parameters)
+    bounds = subjects[::SUBJECTS_PER_PART]             # first subject of each part, in USUBJID order
+    part_of = {name: np.searchsorted(bounds, sdtm[name]["USUBJID"].astype(str).to_numpy(), side="right") - 1
+               for name in ("QS", "SV")}
+    adsl_part = np.searchsorted(bounds, adsl["USUBJID"].astype(str).to_numpy(), side="right") - 1
+    parts = []
+    for part in range(len(bounds)):
+        rows = {name: np.flatnonzero(part_of[name] == part) for name in part_of}
+        parts.append(_build_adqs_part(sdtm["QS"].take(rows["QS"]), sdtm["SV"].take(rows["SV"]),
+                                      adsl[adsl_part == part], study, parameters))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _build_adqs_part(qs: pd.DataFrame, sv: pd.DataFrame, adsl: pd.DataFrame, study: Study,
+                     parameters: dict[str, Parameter]) -> pd.DataFrame:
+    anchor = bds.visit_anchor(sv, study)
+    records, stage_records = _visit_records(qs, study, parameters)
     records = records[records["USUBJID"].isin(adsl["USUBJID"])]
     visits = bds.analysis_visits(records, "DTC", anchor, study)
     visits = bds.flag_analysis_records(visits)
