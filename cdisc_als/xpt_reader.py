@@ -158,6 +158,17 @@ class _TextCodes:
         return _coded_text(self.codes, self.texts)
 
 
+def _raise_if_later_member(handle: BinaryIO, path: Path, position: int, buffer: bytearray) -> None:
+    """A second member after byte `position` (a record boundary) is reported before the NUL bytes found before
+    it, as when the whole file is checked at once: the rest of the file is scanned, a buffer at a time."""
+    handle.seek(position)
+    view = memoryview(buffer)[:len(buffer) - SLACK]
+    while got := handle.readinto(view):
+        if (member := second_member(buffer, 0, got)) != -1:
+            raise second_member_error(path, position + member)
+        position += got
+
+
 def decode_records(handle: BinaryIO, path: Path, layout: XptLayout, usecols: list[str] | None = None,
                    encoding: str = "utf-8") -> dict[str, np.ndarray | CodedText]:
     """The records of a version 5 transport file whose headers xpt_layout checked, columnar, read from `handle`
@@ -188,6 +199,7 @@ def decode_records(handle: BinaryIO, path: Path, layout: XptLayout, usecols: lis
         if (member := second_member(buffer, 0, size)) != -1:
             raise second_member_error(path, data_start + at * width + member)
         if (shifted := first_nul_record(buffer, 0, records, layout.columns)) is not None:
+            _raise_if_later_member(handle, path, data_start + at * width + size, buffer)
             raise nul_error(path, at + shifted)
         for col in wanted:
             keys = _words(buffer, 0, records, width, offsets[col.name], col.length or 0)

@@ -105,6 +105,8 @@ def xpt_layout(data: bytes | bytearray, path: Path, size: int | None = None, che
         raise second_member_error(path, data_start + next_member)
     length = data_end - data_start
     if position == 0:
+        if not check_text and (member := second_member(data, data_start, size)) != -1:
+            raise second_member_error(path, data_start + member)     # the cause, when there is one
         raise _fail(path, "the dataset has no variables")
     count = length // position
     remainder = data[data_start + count * position:data_end]

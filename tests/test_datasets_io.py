@@ -181,3 +181,28 @@ def test_damage_in_a_later_chunk_names_its_record(small_chunks, tmp_path):
     (tmp_path / "qs.xpt").write_bytes(raw[:at] + b"\x00" + raw[at + 1:])
     with pytest.raises(DatasetReadError, match=f"record {record + 1} holds NUL bytes"):
         read_dataset(tmp_path / "qs.xpt")
+
+
+def test_a_second_member_is_reported_before_earlier_nul_bytes(small_chunks, tmp_path):
+    """Checked a chunk at a time, the file still gets the whole-file verdict: a second member anywhere is the
+    cause reported, even after a shifted record in an earlier chunk."""
+    raw = bytearray((SAMPLE_SDTM_DIR / "qs.xpt").read_bytes())
+    start = raw.find(b"HEADER RECORD*******OBS") + 80
+    member_at = start + 80 * 200                                  # 16,000 bytes in: chunks of about 2,000
+    raw[member_at:member_at + 48] = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+    raw[start] = 0                                                # record 1: STUDYID's first byte
+    (tmp_path / "qs.xpt").write_bytes(bytes(raw))
+    with pytest.raises(DatasetReadError, match=f"more than one dataset \\(a second member starts at byte {member_at}\\)"):
+        read_dataset(tmp_path / "qs.xpt")
+
+
+def test_a_member_without_variables_followed_by_another_is_reported_as_two_members(tmp_path):
+    from cdisc_als.export.xpt import XptVariable, xpt_bytes
+
+    whole = xpt_bytes(pd.DataFrame({"A": ["x"] * 3}), "XX", "", [XptVariable("A", "Char", 8)])
+    headers = bytearray(whole[:640])
+    headers[560 + 54:560 + 58] = b"0000"                          # the NAMESTR header: no variables
+    observations = whole[whole.find(b"HEADER RECORD*******OBS"):][:80]
+    (tmp_path / "xx.xpt").write_bytes(bytes(headers) + observations + whole[240:])
+    with pytest.raises(DatasetReadError, match="more than one dataset"):
+        read_dataset(tmp_path / "xx.xpt")

@@ -151,16 +151,26 @@ def test_a_raw_table_with_a_header_and_no_rows_maps_no_records(tmp_path):
     assert (row["rows"], row["records"]) == (0, 0)
 
 
-def test_adqs_derived_part_by_part_equals_one_pass(sample_adam, monkeypatch):
-    """ADQS built a few subjects at a time (parts of 7 of the 64 subjects, deaths and stage 5 records in
-    several parts) holds the same records, in the same order, with the same ASEQ, as one pass."""
+@pytest.mark.parametrize("per_part", [5, 7])
+def test_adqs_derived_part_by_part_equals_one_pass(sample_adam, monkeypatch, per_part):
+    """ADQS built a few subjects at a time (parts of 5 or 7 of the 64 subjects: deaths and stage 5 records in
+    some parts, not in the first of 5) is, once finalized, the one-pass dataset: the same records, in the
+    same order, with the same ASEQ; ADTTE built from it is the same too."""
     import cdisc_als.adam.adqs as adqs
+    from cdisc_als.adam.adtte import build_adtte
+    from cdisc_als.adam.pipeline import finalize_adam
 
     study = parse_study(_study_doc())
+    metadata = load_metadata(None, study)
     sdtm = read_sdtm(SAMPLE_SDTM_DIR)
     adsl = sample_adam["ADSL"]
-    parameters = load_metadata(None, study).parameters.resolve("ADQS", study)
-    monkeypatch.setattr(adqs, "SUBJECTS_PER_PART", 7)
-    in_parts = adqs.build_adqs(sdtm, adsl, study, parameters)
-    assert (in_parts["DTYPE"] == "PHANTOM").any() and adsl["USUBJID"].nunique() > 7 * 5
-    pd.testing.assert_frame_equal(in_parts, sample_adam["ADQS"])
+    monkeypatch.setattr(adqs, "SUBJECTS_PER_PART", per_part)
+    in_parts = adqs.build_adqs(sdtm, adsl, study, metadata.parameters.resolve("ADQS", study))
+    first_part = set(sorted(adsl["USUBJID"])[:per_part])
+    phantom = in_parts.loc[in_parts.get("DTYPE", pd.Series(dtype=object)) == "PHANTOM", "USUBJID"]
+    assert len(phantom) and (per_part == 7) == bool(set(phantom) & first_part)     # both cases are covered
+    pd.testing.assert_frame_equal(finalize_adam(in_parts, "ADQS", metadata),
+                                  finalize_adam(sample_adam["ADQS"], "ADQS", metadata))
+    adtte = build_adtte(sdtm, adsl, study, metadata.parameters.resolve("ADTTE", study), {"ADQS": in_parts})
+    pd.testing.assert_frame_equal(finalize_adam(adtte, "ADTTE", metadata),
+                                  finalize_adam(sample_adam["ADTTE"], "ADTTE", metadata))

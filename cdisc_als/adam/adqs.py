@@ -58,8 +58,10 @@ SUBJECTS_PER_PART = 2000     # ADQS is derived for this many subjects at a time 
 def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
                parameters: dict[str, Parameter]) -> pd.DataFrame:
     """ADQS from SDTM QS and SV, derived SUBJECTS_PER_PART subjects at a time (every ADQS derivation is
-    within one subject), the parts stacked in USUBJID order: the same records as one pass, with the
-    working memory of one part."""
+    within one subject), the parts stacked in USUBJID order, with the working memory of one part. Once
+    finalized (pipeline.finalize_adam) these are the records of one pass; before, a column that only some
+    parts derive (DTYPE when none of a part's subjects died, King's CRITy when none of its stages has them)
+    is missing (NaN) in the others' records and may stand later in the column order."""
     missing = [f"{name}.{c}" for name, columns in (("QS", ["USUBJID"]), ("SV", ["USUBJID"]), ("ADSL", ["USUBJID"]))
                for c in columns if c not in (adsl if name == "ADSL" else sdtm[name]).columns]
     if missing:

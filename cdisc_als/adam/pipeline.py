@@ -77,6 +77,12 @@ def _blank_missing_text(frame: pd.DataFrame, metadata: Metadata, name: str) -> p
     return out
 
 
+def finalize_adam(frame: pd.DataFrame, name: str, metadata: Metadata) -> pd.DataFrame:
+    """A built ADaM dataset as it is written: dates as SAS dates, missing text as '', the metadata's
+    variables in its order with its types (sdtm.pipeline.finalize)."""
+    return finalize(_blank_missing_text(_sas_dates(frame, metadata, name), metadata, name), name, metadata)
+
+
 def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
     """Variables the study spec asks ADaM to derive must be described in the metadata (else finalize
     would drop them): subgroup variables in ADSL and ADTTE, AE window flags in ADAE, one CRITy/CRITyFL
@@ -136,8 +142,7 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
     del sdtm                                  # the SDTM records are not needed any more: freed before finalize
     final = {}
     for name in list(built):
-        final[name] = finalize(_blank_missing_text(_sas_dates(built.pop(name), metadata, name), metadata, name),
-                               name, metadata)
+        final[name] = finalize_adam(built.pop(name), name, metadata)
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
