@@ -232,12 +232,21 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
 def keep_written(path: Path, headers: bytes, frame: pd.DataFrame, names: list[str]) -> None:
     """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` (its columns
     `names`, in the file's order) would decode (KeptDataset.written), so that its first reader does not
-    decode it again."""
+    decode it again. Nothing is built when even its least size (8 bytes per number, 1 per text code) is more
+    than the cache holds: the cache would refuse it."""
     from cdisc_als.read_cache import active_cache
 
     cache = active_cache()
-    if cache is not None and (kept := KeptDataset.written(path, headers, frame, names)) is not None:
+    if cache is None or least_kept_bytes(frame, names) > cache.limit:
+        return
+    if (kept := KeptDataset.written(path, headers, frame, names)) is not None:
         cache.put(path, kept)
+
+
+def least_kept_bytes(frame: pd.DataFrame, names: list[str]) -> int:
+    """A lower bound of KeptDataset.nbytes for these columns of the frame: 8 bytes per number, 1 per text code."""
+    numbers = sum(1 for name in names if frame[name].dtype.kind in "fiub")
+    return len(frame) * (8 * numbers + (len(names) - numbers))
 
 
 class KeptDataset:
