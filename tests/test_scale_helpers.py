@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_als.adam.assemble import sequence_in_subject, stacked_columns, subject_key_order
+from cdisc_als.adam.assemble import sequence_in_subject, stack_parts, stacked_columns, subject_key_order
 from cdisc_als.adam.bds import flag_analysis_records
 from cdisc_als.columnar import map_distinct
 from cdisc_als.stats.km import km_table, logrank_k
@@ -30,6 +30,27 @@ def test_stacked_columns_fill_missing_columns_as_concat_does():
     assert pd.DataFrame(columns).equals(expected)
     # a column of text in one part and numbers in the other: left to pd.concat
     assert stacked_columns([first, second.assign(DTYPE=[1.0])]) is None
+
+
+def test_stack_parts_equals_concat_and_empties_the_parts():
+    from cdisc_als.columnar import frame_of
+
+    def parts():
+        return [frame_of({"USUBJID": np.array(["B", "A"], dtype=object), "AVAL": np.array([1.0, 2.0]),
+                          "DTYPE": np.array(["", "X"], dtype=object)}),
+                frame_of({"USUBJID": np.array(["A"], dtype=object), "AVAL": np.array([3.0]),
+                          "ADT": np.array(["2020-01-02"], dtype="datetime64[ns]")})]
+
+    expected = pd.concat(parts(), ignore_index=True)
+    consumed = parts()
+    stacked = stack_parts(consumed)
+    pd.testing.assert_frame_equal(stacked, expected)
+    assert stacked["DTYPE"].tolist()[:2] == ["", "X"] and math.isnan(stacked["DTYPE"][2])
+    assert all(part.columns.empty for part in consumed)            # each column dropped once stacked
+    # a column of text in one part and numbers in the other: pd.concat's type rules
+    mixed = parts()
+    mixed[1]["DTYPE"] = [1.0]
+    pd.testing.assert_frame_equal(stack_parts(mixed), pd.concat(mixed, ignore_index=True))
 
 
 def test_subject_key_order_sorts_subject_then_keys_missing_last_stably():

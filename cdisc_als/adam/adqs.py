@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
-from cdisc_als.adam.assemble import sequence_in_subject, stacked_columns, subject_key_order
+from cdisc_als.adam.assemble import sequence_in_subject, stack_parts, stacked_columns, subject_key_order
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
 from cdisc_als.adam.staging import (
@@ -78,7 +78,7 @@ def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
         rows = {name: np.flatnonzero(part_of[name] == part) for name in part_of}
         parts.append(_build_adqs_part(sdtm["QS"].take(rows["QS"]), sdtm["SV"].take(rows["SV"]),
                                       adsl[adsl_part == part], study, parameters))
-    return pd.concat(parts, ignore_index=True)
+    return stack_parts(parts)
 
 
 def _build_adqs_part(qs: pd.DataFrame, sv: pd.DataFrame, adsl: pd.DataFrame, study: Study,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_als.columnar import frame_of
+
 _MISSING = {"f": np.nan, "M": np.datetime64("NaT"), "O": np.nan}
 
 
@@ -34,6 +36,28 @@ def stacked_columns(parts: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
                       for p, part in zip(pieces, parts, strict=True)]
         out[name] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     return out
+
+
+def stack_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat(parts, ignore_index=True) for parts whose columns are one block each (columnar.frame_of), built
+    a column at a time while each part's column is dropped: at most one column is held twice, not every
+    record. The parts are emptied. When the parts' columns differ in type, or a missing column's type cannot
+    hold a missing value, pd.concat does it (its type rules hold)."""
+    names = list(dict.fromkeys(name for part in parts for name in part.columns))
+    for name in names:
+        dtypes = {part[name].dtype for part in parts if name in part.columns}
+        if len(dtypes) != 1 or (any(name not in part.columns for part in parts)
+                                and next(iter(dtypes)).kind not in _MISSING):
+            return pd.concat(parts, ignore_index=True)
+    lengths = [len(part) for part in parts]
+    stacked = {}
+    for name in names:
+        dtype = next(part[name].dtype for part in parts if name in part.columns)
+        pieces = [part.pop(name).to_numpy() if name in part.columns else np.full(n, _MISSING[dtype.kind], dtype=dtype)
+                  for part, n in zip(parts, lengths, strict=True)]
+        stacked[name] = np.concatenate(pieces) if pieces else np.empty(0, dtype=dtype)
+        del pieces
+    return frame_of(stacked)
 
 
 def subject_key_order(codes: np.ndarray, subjects: np.ndarray, keys: list[np.ndarray]) -> np.ndarray | None:

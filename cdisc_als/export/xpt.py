@@ -102,13 +102,14 @@ def ieee_from_ibm_words(words: np.ndarray) -> np.ndarray:
 
 
 def distinct_text(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """(codes, distinct values) of a character column, missing as ''; checks run once per value."""
+    """(codes, distinct values) of a character column, missing as ''; checks run once per value. The codes are
+    in the smallest unsigned type that holds them (a million records of a few hundred values: 1 MB, not 8)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     values = ["" if u is None or (isinstance(u, float) and np.isnan(u)) else str(u) for u in uniques]
     if (codes < 0).any():
         codes = np.where(codes < 0, len(values), codes)
         values.append("")
-    return codes, values
+    return codes.astype(np.min_scalar_type(max(len(values) - 1, 0)), copy=False), values
 
 
 def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable],

@@ -257,7 +257,8 @@ def _as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
             values = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)),
                                index=frame.index, name=name)
         columns[name] = values
-    return pd.DataFrame(columns, index=frame.index, columns=frame.columns) if columns else frame
+    # copy=False: each column stays its own block (pandas would otherwise copy the numbers into 2-D blocks)
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame
 
 
 def write_dataset_xpt(frame: pd.DataFrame, path: Path, name: str, label: str, metadata: Metadata,
