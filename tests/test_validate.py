@@ -205,3 +205,20 @@ def test_pandera_schemas_from_metadata(adam_dir):
     checks = set(failures["check"].astype(str))
     assert "codelist SEX" in checks and "required" in checks
     assert any("unique" in c or "duplicate" in c.lower() for c in checks) or (failures["schema_context"] == "DataFrameSchema").any()
+
+
+def test_a_released_dataset_keeps_none_of_its_records():
+    """release() must drop the records themselves: an empty view of the frame would keep every array alive."""
+    import gc
+    import weakref
+
+    from cdisc_als.validate.datasets import LoadedDataset
+
+    frame = pd.DataFrame({"USUBJID": np.array(["A"] * 1000, dtype=object), "AVAL": np.arange(1000.0)})
+    alive = [weakref.ref(block.values) for block in frame._mgr.blocks]
+    ds = LoadedDataset("AD", "ad.xpt", frame)
+    del frame
+    ds.release()
+    gc.collect()
+    assert ds.records == 1000 and ds.frame.columns.tolist() == ["USUBJID", "AVAL"] and len(ds.frame) == 0
+    assert all(ref() is None for ref in alive)

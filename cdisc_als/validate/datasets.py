@@ -53,7 +53,7 @@ class LoadedDataset:
     def release(self) -> None:
         """Drop the records and everything computed from them, keeping name, file, labels and the count."""
         self._records = self.records
-        self.frame = self.frame.iloc[0:0]
+        self.frame = self.frame.iloc[0:0].copy()     # a copy: an empty view would keep every record alive
         self._distinct.clear()
         self._file = None
 
