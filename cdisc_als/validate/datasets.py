@@ -70,8 +70,8 @@ class LoadedDataset:
             return self._distinct[column]
         read = self._file.distinct_text(column) if self._file is not None and self._file.frame is self.frame \
             else None
-        if read is not None:                                 # the reader hashed the column already
-            self._distinct[column] = (read[0].astype(np.intp), pd.Series([*read[1].tolist(), ""], dtype=object))
+        if read is not None:      # the reader hashed the column already: its codes, as small as they are
+            self._distinct[column] = (read[0], pd.Series([*read[1].tolist(), ""], dtype=object))
         else:
             codes, uniques = pd.factorize(self.frame[column], use_na_sentinel=True)
             values = pd.Series(["" if not isinstance(u, str) else u for u in uniques] + [""], dtype=object)
