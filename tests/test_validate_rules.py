@@ -287,3 +287,12 @@ def test_formula_text_is_neutralised_in_the_findings(tmp_path, value):
     found = _found(folder)
     assert not found["values"].str.startswith(("=", "+", "@")).any()
     assert found["values"].str.startswith("'").any()
+
+
+def test_rfpendtc_finding_names_the_last_variable_holding_the_latest_date(tmp_path):
+    ae = _ae()
+    ae.loc[1, ["AESTDTC", "AEENDTC"]] = ["2020-07-15", "2020-07-15"]     # both after S-2's RFPENDTC 2020-06-01
+    assert ae.columns.get_loc("AESTDTC") < ae.columns.get_loc("AEENDTC")
+    found = _found(_write(tmp_path, {"DM": _dm(), "AE": ae}))
+    rows = found[(found["dataset"] == "DM") & (found["rule"] == "ALS0147")]
+    assert rows["record"].tolist() == [2] and "2020-07-15 (AE.AEENDTC)" in rows["values"].iloc[0]

@@ -80,7 +80,10 @@ def dthdtc(ds, ctx):
 
 
 def _subject_dates(ctx) -> pd.DataFrame:
-    """The latest complete date of each subject over every --DTC/--STDTC/--ENDTC of the SDTM datasets."""
+    """The latest complete date of each subject over every --DTC/--STDTC/--ENDTC of the SDTM datasets (index
+    USUBJID; `date`, and `where` the DATASET.VARIABLE holding it: the last in dataset and variable order when
+    several hold it). Each variable is first reduced to one date per subject: memory follows the subjects,
+    not the records."""
     if "_latest" in ctx._frames:
         return ctx._frames["_latest"]
     parts = []
@@ -90,13 +93,16 @@ def _subject_dates(ctx) -> pd.DataFrame:
             continue
         if ctx.reference.flag(_prefix(other), "history"):
             continue
+        codes, subjects = other.distinct("USUBJID")
         for col in _sdtm_columns(other, "DTC"):
-            dates = other.dates(col)
-            if dates.notna().any():
-                parts.append(pd.DataFrame({"USUBJID": other.frame["USUBJID"], "date": dates,
-                                           "where": f"{other.name}.{col}"}).dropna(subset=["date"]))
+            dates = other.dates(col).to_numpy()
+            known = ~np.isnat(dates)
+            if known.any():
+                latest = pd.Series(dates[known]).groupby(codes[known]).max()
+                parts.append(pd.DataFrame({"USUBJID": subjects.to_numpy()[latest.index.to_numpy()],
+                                           "date": latest.to_numpy(), "where": f"{other.name}.{col}"}))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["USUBJID", "date", "where"])
-    latest = table.sort_values("date").drop_duplicates("USUBJID", keep="last").set_index("USUBJID") \
+    latest = table.sort_values("date", kind="stable").drop_duplicates("USUBJID", keep="last").set_index("USUBJID") \
         if len(table) else table
     ctx._frames["_latest"] = latest
     return latest
