@@ -32,9 +32,13 @@ DEFINE_NAME = "define.xml"
 
 @dataclass
 class LoadedDataset:
+    """One dataset of the folder. Read from a file (load_folder), its records can be unloaded and are read again
+    (through the read cache inside a run) the next time a rule asks for `frame`, so that a validation holds
+    the records of the datasets it is checking, not of every dataset of the folder."""
+
     name: str
     file: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame             # a property (below): the records, read again when they were unloaded
     label: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
@@ -44,16 +48,39 @@ class LoadedDataset:
     _distinct: dict = field(default_factory=dict, repr=False)
     _records: int | None = field(default=None, repr=False)
     _file: DatasetFile | None = field(default=None, repr=False)    # the reader's codes of its text columns
+    _path: Path | None = field(default=None, repr=False)            # where the records are read again from
 
     @property
     def records(self) -> int:
-        """The number of records (kept when the frame is released)."""
+        """The number of records (kept when the frame is released or unloaded)."""
         return len(self.frame) if self._records is None else self._records
 
-    def release(self) -> None:
-        """Drop the records and everything computed from them, keeping name, file, labels and the count."""
+    def has_column(self, name: str) -> bool:
+        """Whether the dataset has the variable, without reading its records when its types are known."""
+        return name in self.types if self.types else name in self.frame.columns
+
+    @property
+    def loaded(self) -> bool:
+        return self.__dict__.get("_frame") is not None
+
+    def unload(self) -> None:
+        """Drop the records and what was computed from them (kept: name, labels, types, the count, the variable
+        prefix and whether the dataset is the study's), when they can be read again; otherwise nothing."""
+        if self._path is None or not self.loaded:
+            return
         self._records = self.records
-        self.frame = self.frame.iloc[0:0].copy()     # a copy: an empty view would keep every record alive
+        self.__dict__["_frame"] = None
+        self._file = None
+        for key in [k for k in self._distinct if k not in KEPT_WHEN_UNLOADED]:
+            del self._distinct[key]
+
+    def release(self) -> None:
+        """Drop the records and everything computed from them for good, keeping name, file, labels and the count."""
+        self._records = self.records
+        self._path = None
+        frame = self.__dict__.get("_frame")
+        self.frame = (frame.iloc[0:0].copy() if frame is not None     # a copy: an empty view keeps every record
+                      else pd.DataFrame({c: pd.Series(dtype=float if t == "Num" else object) for c, t in self.types.items()}))
         self._distinct.clear()
         self._file = None
 
@@ -134,6 +161,27 @@ class LoadedDataset:
         return "ADAM" if self.name.startswith("AD") else "SDTM"
 
 
+KEPT_WHEN_UNLOADED = ("_prefix", "_own")     # what rules keep in _distinct that does not grow with the records
+
+
+def _frame_of(ds: LoadedDataset) -> pd.DataFrame:
+    frame = ds.__dict__.get("_frame")
+    if frame is None:
+        if ds._path is None:
+            raise RuntimeError(f"{ds.name}: records released")
+        file = read_dataset(ds._path)            # read before without damage: the read cache has it inside a run
+        ds.__dict__["_frame"], ds._file = file.frame, file
+        frame = file.frame
+    return frame
+
+
+def _set_frame(ds: LoadedDataset, frame: pd.DataFrame) -> None:
+    ds.__dict__["_frame"] = frame
+
+
+LoadedDataset.frame = property(_frame_of, _set_frame)     # after @dataclass: its __init__ sets it
+
+
 @dataclass(frozen=True)
 class FileFinding:
     file: str
@@ -177,6 +225,8 @@ def load_folder(folder: Path) -> FolderContents:
         findings += [FileFinding(p.file, ds.name or stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
                      for p in ds.problems]
         loaded = LoadedDataset.from_file(ds)
+        loaded._path = path
+        loaded.unload()                         # read again when its rules run: one dataset's records at a time
         if loaded.name in datasets:
             findings.append(FileFinding(path.name, loaded.name, "ALS0024",
                                         f"{loaded.name} is also in {datasets[loaded.name].file}, which is validated"))

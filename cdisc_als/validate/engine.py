@@ -99,7 +99,9 @@ def _flatten(result) -> list[Hits]:
 
 
 def run_rules(ctx: Context, sink: FindingSink) -> None:
-    """Every dataset rule on every dataset it applies to, then every study rule once."""
+    """Every dataset rule on every dataset it applies to, then every study rule once. After each dataset and
+    each study rule the records read for it are unloaded: the validation holds one dataset (with the few its
+    rules look up, e.g. DM or a parent domain) at a time, not the folder."""
     for ds in ctx.datasets.values():
         for rule in RULES:
             if rule.scope != "dataset" or not applies(rule, ds):
@@ -112,6 +114,7 @@ def run_rules(ctx: Context, sink: FindingSink) -> None:
                 continue
             for hit in found:
                 sink.add(ds.name, ds.file, rule, hit, ds.standard, ds.frame)
+        ctx.unload()
     for rule in RULES:
         if rule.scope != "study":
             continue
@@ -124,6 +127,7 @@ def run_rules(ctx: Context, sink: FindingSink) -> None:
             owner = ctx.datasets.get(hit.dataset or "")
             sink.add(hit.dataset or "GLOBAL", owner.file if owner else "", rule, hit,
                      owner.standard if owner else rule.standard, owner.frame if owner else None)
+        ctx.unload()
 
 
 def _file_findings(contents: FolderContents, sink: FindingSink) -> None:

@@ -72,6 +72,14 @@ class Context:
         self._frames[name] = out
         return out
 
+    def unload(self) -> None:
+        """Unload every dataset's records (a rule reads them again when it needs them) and forget the frames
+        kept by name; tables kept under names starting with '_' (one row per subject) stay."""
+        for ds in self.datasets.values():
+            ds.unload()
+        for name in [n for n in self._frames if not n.startswith("_")]:
+            del self._frames[name]
+
     def split_parts(self, domain: str) -> list[LoadedDataset]:
         """The datasets holding records of a domain: the dataset itself or its split datasets."""
         if domain in self.datasets:

@@ -88,11 +88,12 @@ def _subject_dates(ctx) -> pd.DataFrame:
         return ctx._frames["_latest"]
     parts = []
     for other in ctx.datasets.values():
-        if other.standard != "SDTM" or other.name == "DM" or "USUBJID" not in other.frame or \
+        if other.standard != "SDTM" or other.name == "DM" or not other.has_column("USUBJID") or \
                 ctx.domain_class(other) in ("TRIAL DESIGN", "RELATIONSHIP"):
             continue
         if ctx.reference.flag(_prefix(other), "history"):
             continue
+        was_loaded = other.loaded
         codes, subjects = other.distinct("USUBJID")
         for col in _sdtm_columns(other, "DTC"):
             dates = other.dates(col).to_numpy()
@@ -101,6 +102,8 @@ def _subject_dates(ctx) -> pd.DataFrame:
                 latest = pd.Series(dates[known]).groupby(codes[known]).max()
                 parts.append(pd.DataFrame({"USUBJID": subjects.to_numpy()[latest.index.to_numpy()],
                                            "date": latest.to_numpy(), "where": f"{other.name}.{col}"}))
+        if not was_loaded:
+            other.unload()                      # read for this table only: one dataset at a time
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["USUBJID", "date", "where"])
     latest = table.sort_values("date", kind="stable").drop_duplicates("USUBJID", keep="last").set_index("USUBJID") \
         if len(table) else table
