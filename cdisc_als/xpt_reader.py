@@ -233,14 +233,38 @@ def keep_written(path: Path, headers: bytes, frame: pd.DataFrame, names: list[st
     """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` (its columns
     `names`, in the file's order) would decode (KeptDataset.written), so that its first reader does not
     decode it again. Nothing is built when even its least size (8 bytes per number, 1 per text code) is more
-    than the cache holds: the cache would refuse it."""
+    than the cache holds: the cache would refuse it; the writer's note on the file is kept instead
+    (read_cache.WrittenNote)."""
     from cdisc_als.read_cache import active_cache
 
     cache = active_cache()
-    if cache is None or least_kept_bytes(frame, names) > cache.limit:
+    if cache is None:
+        return
+    if least_kept_bytes(frame, names) > cache.limit:
+        cache.note(path, written_note_of(headers, path, frame, names))
         return
     if (kept := KeptDataset.written(path, headers, frame, names)) is not None:
         cache.put(path, kept)
+
+
+def written_note_of(headers: bytes, path: Path, frame: pd.DataFrame, names: list[str]):
+    """The note on a file just written from these columns of the frame (KeptDataset.written's arguments): each
+    text column's values as a reader decodes them (trailing blanks removed) and their counts."""
+    from cdisc_als.export.xpt import distinct_text
+    from cdisc_als.read_cache import WrittenNote
+
+    layout = xpt_layout(headers, path, len(headers), check_text=False)
+    counts = {}
+    for col, name in zip(layout.columns, names, strict=True):
+        if col.type == "Char":
+            codes, values = distinct_text(frame[name])
+            per_value = np.bincount(codes, minlength=len(values)) if len(codes) else np.zeros(len(values), int)
+            merged: dict[str, int] = {}
+            for value, count in zip(values, per_value.tolist(), strict=True):
+                text = value.rstrip(" ")
+                merged[text] = merged.get(text, 0) + count
+            counts[col.name] = {text: count for text, count in merged.items() if count}
+    return WrittenNote(counts)
 
 
 def least_kept_bytes(frame: pd.DataFrame, names: list[str]) -> int:

@@ -151,3 +151,39 @@ def test_every_file_a_run_writes_is_kept_as_a_reader_decodes_it(tmp_path):
         assert len(adam) >= 7 and cache.misses == 0           # ADaM read every SDTM file from what was kept
     for path, dataset in kept.items():
         assert_kept_as_read(dataset, path)
+
+
+def test_a_file_too_large_to_keep_gets_a_note_used_by_validation_and_guides(tmp_path, monkeypatch):
+    """With a read cache too small for any dataset, the writer leaves a note on each file instead: the
+    validation then does not read the file to check it for damage (its rules read it once), and the guides
+    count parameters from the note; both give what reading the files gives."""
+    import cdisc_als.validate.datasets as loading
+    from cdisc_als.adam.pipeline import run_adam
+    from cdisc_als.guides.inputs import DatasetFolder
+    from cdisc_als.read_cache import written_note
+    from cdisc_als.resources import SAMPLE_SDTM_DIR
+    from cdisc_als.study import load_study
+    from cdisc_als.validate.engine import validate_folder
+
+    study = load_study()
+    reads = []
+    real_read = loading.read_dataset
+    with shared_reads(limit=1):
+        run_adam(SAMPLE_SDTM_DIR, tmp_path / "adam", study)
+        note = written_note(tmp_path / "adam" / "adqs.xpt")
+        monkeypatch.setattr(loading, "read_dataset", lambda path, *a: reads.append(path) or real_read(path, *a))
+        stubs = loading.load_folder(tmp_path / "adam").datasets
+        assert reads == [] and not any(d.loaded for d in stubs)         # nothing read to be checked for damage
+        noted = validate_folder(tmp_path / "adam", study_id=study.study_id)
+        noted_counts = DatasetFolder(tmp_path / "adam").value_counts("ADQS", "PARAMCD")
+    monkeypatch.setattr(loading, "read_dataset", real_read)
+    plain = validate_folder(tmp_path / "adam", study_id=study.study_id)
+    adqs = read_xpt(tmp_path / "adam" / "adqs.xpt").frame
+    assert note is not None and note.counts["PARAMCD"] == adqs["PARAMCD"].value_counts().to_dict()
+    assert [(d.name, d.records, d.types) for d in stubs] == [(d.name, d.records, d.types) for d in plain.datasets]
+    pd.testing.assert_frame_equal(noted.counts, plain.counts)
+    pd.testing.assert_frame_equal(noted.details, plain.details)
+    assert noted_counts.sort_index().to_dict() == adqs["PARAMCD"].value_counts().sort_index().to_dict()
+    os.utime(tmp_path / "adam" / "adqs.xpt", ns=(1, 1))             # changed since: the note no longer holds
+    with shared_reads(limit=1) as cache:
+        assert cache.noted(tmp_path / "adam" / "adqs.xpt") is None

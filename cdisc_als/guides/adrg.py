@@ -35,9 +35,10 @@ def _variables(inputs: GuideInputs, dataset: str, names: tuple[str, ...]) -> lis
 def _parameters(inputs: GuideInputs, dataset: str) -> list[list[object]]:
     if dataset not in inputs.adam or "PARAMCD" not in inputs.adam.columns(dataset):
         return []
-    frame = inputs.adam.values(dataset, [c for c in ("PARAMCD", "PARAM") if c in inputs.adam.columns(dataset)])
     resolved = inputs.metadata.parameters.resolve(dataset, inputs.study)
-    counts = frame["PARAMCD"].value_counts()
+    counts = inputs.adam.value_counts(dataset, "PARAMCD")
+    frame = inputs.adam.values(dataset, [c for c in ("PARAMCD", "PARAM") if c in inputs.adam.columns(dataset)]) \
+        if any(code not in resolved for code in counts.index) else None      # PARAM from the data when needed
     rows = []
     for code in sorted(counts.index, key=lambda c: (list(resolved).index(c) if c in resolved else len(resolved), c)):
         parameter = resolved.get(code)

@@ -85,6 +85,17 @@ class DatasetFolder(Mapping[str, pd.DataFrame]):
         """Only these columns of the dataset's records."""
         return read_dataset(self._paths[name], usecols=columns).frame
 
+    def value_counts(self, name: str, column: str) -> pd.Series:
+        """The number of records of each value of a text column (as values(...)[column].value_counts()), from
+        the writer's note when this run wrote the file and could not keep it (read_cache.WrittenNote): a
+        10-million-record ADQS is not read again to count its parameters."""
+        from cdisc_als.read_cache import written_note
+
+        note = written_note(self._paths[name])
+        if note is not None and column in note.counts:
+            return pd.Series(note.counts[column], dtype="int64").sort_values(ascending=False, kind="stable")
+        return self.values(name, [column])[column].value_counts()
+
 
 def gather(study: Study, metadata: Metadata, sdtm_dir: Path | None, adam_dir: Path | None,
            validation: dict | None = None) -> GuideInputs:

@@ -161,6 +161,22 @@ class LoadedDataset:
         return "ADAM" if self.name.startswith("AD") else "SDTM"
 
 
+def _written_in_this_run(path: Path) -> LoadedDataset | None:
+    """The dataset of a file the XPT writer wrote in this run and left a note on (too large for the read
+    cache: read_cache.WrittenNote), described from its headers and unloaded; None for any other file."""
+    from cdisc_als.read_cache import written_note
+    from cdisc_als.xpt_structure import describe_xpt
+
+    if written_note(path) is None:
+        return None
+    layout = describe_xpt(path)
+    loaded = LoadedDataset.from_file(DatasetFile(path, layout.name.upper() or path.stem.upper(), layout.label,
+                                                 list(layout.columns), pd.DataFrame(), [], "xpt"))
+    loaded._path, loaded._records = path, layout.records
+    loaded.__dict__["_frame"], loaded._file = None, None
+    return loaded
+
+
 KEPT_WHEN_UNLOADED = ("_prefix", "_own")     # what rules keep in _distinct that does not grow with the records
 
 
@@ -216,17 +232,19 @@ def load_folder(folder: Path) -> FolderContents:
             findings.append(FileFinding(path.name, "GLOBAL", "ALS0022",
                                         f"not a dataset ({', '.join(DATASET_SUFFIXES)}) or {DEFINE_NAME}"))
             continue
-        try:
-            ds = read_dataset(path)
-        except DatasetReadError as exc:
-            findings += [FileFinding(p.file, stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
-                         for p in exc.problems]
-            continue
-        findings += [FileFinding(p.file, ds.name or stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
-                     for p in ds.problems]
-        loaded = LoadedDataset.from_file(ds)
-        loaded._path = path
-        loaded.unload()                         # read again when its rules run: one dataset's records at a time
+        loaded = _written_in_this_run(path) if path.suffix.lower() == ".xpt" else None   # sound: not read now
+        if loaded is None:
+            try:
+                ds = read_dataset(path)
+            except DatasetReadError as exc:
+                findings += [FileFinding(p.file, stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
+                             for p in exc.problems]
+                continue
+            findings += [FileFinding(p.file, ds.name or stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
+                         for p in ds.problems]
+            loaded = LoadedDataset.from_file(ds)
+            loaded._path = path
+            loaded.unload()                     # read again when its rules run: one dataset's records at a time
         if loaded.name in datasets:
             findings.append(FileFinding(path.name, loaded.name, "ALS0024",
                                         f"{loaded.name} is also in {datasets[loaded.name].file}, which is validated"))
