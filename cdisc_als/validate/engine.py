@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pandas as pd
 from cdisc_als import __version__
 from cdisc_als.metadata import Metadata, load_metadata
 from cdisc_als.outputs import run_timestamp
+from cdisc_als.read_cache import active_cache, shared_reads
 from cdisc_als.validate.datasets import FILE_RULES, FolderContents, LoadedDataset, load_folder
 from cdisc_als.validate.define import DefineError, read_define
 from cdisc_als.validate.findings import SUMMARY_COLUMNS, FindingSink, read_findings
@@ -197,6 +199,14 @@ def validate_folder(folder: str | Path, metadata: Metadata | None = None, study_
         csv_path = Path(tmp.name) / DETAILS_CSV
     else:
         csv_path = Path(out) / DETAILS_CSV
+    with ExitStack() as reads:
+        if active_cache() is None:          # each dataset is read again when its rules run: decoded once
+            reads.enter_context(shared_reads())
+        return _validate(folder, metadata, study_id, csv_path, cap, tmp)
+
+
+def _validate(folder: Path, metadata: Metadata | None, study_id: str, csv_path: Path, cap: int,
+              tmp) -> ValidationResult:
     contents = load_folder(folder)
     sink = FindingSink(csv_path, cap)
     define, define_note = None, ""
