@@ -222,3 +222,16 @@ def test_a_released_dataset_keeps_none_of_its_records():
     gc.collect()
     assert ds.records == 1000 and ds.frame.columns.tolist() == ["USUBJID", "AVAL"] and len(ds.frame) == 0
     assert all(ref() is None for ref in alive)
+
+
+def test_only_xpt_datasets_are_unloaded_between_rules(tmp_path):
+    """An XPT dataset is read again through the read cache when its rules run; Dataset-JSON, which the cache
+    does not keep, stays read (parsing it again for every lookup would cost more than it saves)."""
+    from cdisc_als.validate.datasets import load_folder
+
+    frame = pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["DM"], "USUBJID": ["S-1"]})
+    write_dataset_json(frame, tmp_path / "dm.json", DatasetMeta("DM", "Demographics", infer_columns(frame)))
+    pyreadstat.write_xport(frame.assign(DOMAIN="AE"), str(tmp_path / "ae.xpt"), table_name="AE", file_format_version=5)
+    loaded = {d.name: d for d in load_folder(tmp_path).datasets}
+    assert loaded["DM"].loaded and not loaded["AE"].loaded
+    assert loaded["AE"].frame["USUBJID"].tolist() == ["S-1"] and loaded["AE"].records == 1

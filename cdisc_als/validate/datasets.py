@@ -243,8 +243,9 @@ def load_folder(folder: Path) -> FolderContents:
             findings += [FileFinding(p.file, ds.name or stem, KIND_RULE.get(p.kind, "ALS0013"), p.message)
                          for p in ds.problems]
             loaded = LoadedDataset.from_file(ds)
-            loaded._path = path
-            loaded.unload()                     # read again when its rules run: one dataset's records at a time
+            if ds.format == "xpt":              # read again (through the read cache) when its rules run: one
+                loaded._path = path             # dataset's records at a time; Dataset-JSON stays read (no cache)
+                loaded.unload()
         if loaded.name in datasets:
             findings.append(FileFinding(path.name, loaded.name, "ALS0024",
                                         f"{loaded.name} is also in {datasets[loaded.name].file}, which is validated"))
