@@ -250,21 +250,27 @@ def keep_written(path: Path, headers: bytes, frame: pd.DataFrame, names: list[st
 def written_note_of(headers: bytes, path: Path, frame: pd.DataFrame, names: list[str]):
     """The note on a file just written from these columns of the frame (KeptDataset.written's arguments): each
     text column's values as a reader decodes them (trailing blanks removed) and their counts."""
-    from cdisc_als.export.xpt import distinct_text
     from cdisc_als.read_cache import WrittenNote
 
     layout = xpt_layout(headers, path, len(headers), check_text=False)
     counts = {}
     for col, name in zip(layout.columns, names, strict=True):
         if col.type == "Char":
-            codes, values = distinct_text(frame[name])
-            per_value = np.bincount(codes, minlength=len(values)) if len(codes) else np.zeros(len(values), int)
-            merged: dict[str, int] = {}
-            for value, count in zip(values, per_value.tolist(), strict=True):
-                text = value.rstrip(" ")
-                merged[text] = merged.get(text, 0) + count
-            counts[col.name] = {text: count for text, count in merged.items() if count}
+            codes, texts = read_back_text(frame[name])
+            per_text = np.bincount(codes, minlength=len(texts)).tolist()
+            counts[col.name] = {text: count for text, count in zip(texts.tolist(), per_text, strict=True) if count}
     return WrittenNote(counts)
+
+
+def read_back_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts) of a text column as a reader of the written file decodes it: missing as '', trailing
+    blanks removed, values equal once stripped sharing one code (not numbered by first appearance when
+    stripping merged two values)."""
+    from cdisc_als.export.xpt import distinct_text
+
+    codes, values = distinct_text(series)
+    distinct, texts = pd.factorize(np.array([v.rstrip(" ") for v in values], dtype=object))
+    return distinct[codes], np.asarray(texts, dtype=object)
 
 
 def least_kept_bytes(frame: pd.DataFrame, names: list[str]) -> int:
@@ -297,7 +303,7 @@ class KeptDataset:
         order of first appearance). None whenever the reader could decode anything else: no records, a
         number shorter than 8 bytes, a NUL in a text (the reader refuses the file), or a last record of
         blanks only (the reader takes it for padding)."""
-        from cdisc_als.export.xpt import distinct_text, ibm_from_ieee
+        from cdisc_als.export.xpt import ibm_from_ieee
 
         layout = xpt_layout(headers, path, len(headers), check_text=False)
         if not len(frame) or any(c.type == "Num" and c.length != 8 for c in layout.columns):
@@ -310,12 +316,9 @@ class KeptDataset:
                 data[col.name] = np.where(numbers == 0, 0.0, numbers)
                 last_blank = last_blank and bool((ibm_from_ieee(numbers[-1:]) == 0x20).all())
                 continue
-            codes, values = distinct_text(frame[name])
-            stripped = [v.rstrip(" ") for v in values]
-            if any("\x00" in v for v in stripped):
+            merged, texts = read_back_text(frame[name])
+            if any("\x00" in v for v in texts.tolist()):
                 return None
-            distinct, texts = pd.factorize(np.array(stripped, dtype=object))     # values equal once stripped
-            merged = distinct[codes]
             if not _numbered_by_first_appearance(merged):
                 merged, order = pd.factorize(merged)
                 texts = texts[order]

@@ -62,8 +62,8 @@ def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
     finalized (pipeline.finalize_adam) these are the records of one pass; before, a column that only some
     parts derive (DTYPE when none of a part's subjects died, King's CRITy when none of its stages has them)
     is missing (NaN) in the others' records and may stand later in the column order."""
-    missing = [f"{name}.{c}" for name, columns in (("QS", ["USUBJID"]), ("SV", ["USUBJID"]), ("ADSL", ["USUBJID"]))
-               for c in columns if c not in (adsl if name == "ADSL" else sdtm[name]).columns]
+    missing = [f"{name}.USUBJID" for name, frame in (("QS", sdtm["QS"]), ("SV", sdtm["SV"]), ("ADSL", adsl))
+               if "USUBJID" not in frame.columns]
     if missing:
         raise KeyError(f"build_adqs: missing required column(s) {missing}")
     subjects = np.sort(adsl["USUBJID"].astype(str).unique())

@@ -17,47 +17,36 @@ from cdisc_als.columnar import frame_of
 _MISSING = {"f": np.nan, "M": np.datetime64("NaT"), "O": np.nan}
 
 
-def stacked_columns(parts: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
+def stacked_columns(parts: list[pd.DataFrame], consume: bool = False) -> dict[str, np.ndarray] | None:
     """Every column of the parts stacked (union of the columns in order of appearance; a part without the
     column contributes missing values: NaN, NaT); None when a column's parts differ in type or cannot hold
-    a missing value (the caller uses pd.concat)."""
+    a missing value (the caller uses pd.concat). Every column is checked before any is stacked. `consume`:
+    each part's column is dropped once copied, so that at most one column is held twice (parts whose columns
+    are one block each, columnar.frame_of, then free their records as they go)."""
     names = list(dict.fromkeys(name for part in parts for name in part.columns))
-    out = {}
+    types = {}
     for name in names:
-        pieces = [part[name].to_numpy() if name in part.columns else None for part in parts]
-        dtypes = {p.dtype for p in pieces if p is not None}
+        dtypes = {part[name].dtype for part in parts if name in part.columns}
         if len(dtypes) != 1:
             return None
-        dtype = dtypes.pop()
-        if any(p is None for p in pieces):
-            if dtype.kind not in _MISSING:
-                return None
-            pieces = [p if p is not None else np.full(len(part), _MISSING[dtype.kind], dtype=dtype)
-                      for p, part in zip(pieces, parts, strict=True)]
+        types[name] = dtypes.pop()
+        if types[name].kind not in _MISSING and any(name not in part.columns for part in parts):
+            return None
+    lengths = [len(part) for part in parts]
+    out = {}
+    for name, dtype in types.items():
+        pieces = [(part.pop(name) if consume else part[name]).to_numpy() if name in part.columns
+                  else np.full(n, _MISSING[dtype.kind], dtype=dtype) for part, n in zip(parts, lengths, strict=True)]
         out[name] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
     return out
 
 
 def stack_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """pd.concat(parts, ignore_index=True) for parts whose columns are one block each (columnar.frame_of), built
-    a column at a time while each part's column is dropped: at most one column is held twice, not every
-    record. The parts are emptied. When the parts' columns differ in type, or a missing column's type cannot
-    hold a missing value, pd.concat does it (its type rules hold)."""
-    names = list(dict.fromkeys(name for part in parts for name in part.columns))
-    for name in names:
-        dtypes = {part[name].dtype for part in parts if name in part.columns}
-        if len(dtypes) != 1 or (any(name not in part.columns for part in parts)
-                                and next(iter(dtypes)).kind not in _MISSING):
-            return pd.concat(parts, ignore_index=True)
-    lengths = [len(part) for part in parts]
-    stacked = {}
-    for name in names:
-        dtype = next(part[name].dtype for part in parts if name in part.columns)
-        pieces = [part.pop(name).to_numpy() if name in part.columns else np.full(n, _MISSING[dtype.kind], dtype=dtype)
-                  for part, n in zip(parts, lengths, strict=True)]
-        stacked[name] = np.concatenate(pieces) if pieces else np.empty(0, dtype=dtype)
-        del pieces
-    return frame_of(stacked)
+    """pd.concat(parts, ignore_index=True), built a column at a time while each part's column is dropped
+    (stacked_columns(consume=True)): the parts are emptied; pd.concat when their columns cannot be stacked."""
+    columns = stacked_columns(parts, consume=True)
+    return frame_of(columns) if columns is not None else pd.concat(parts, ignore_index=True)
 
 
 def subject_key_order(codes: np.ndarray, subjects: np.ndarray, keys: list[np.ndarray]) -> np.ndarray | None:

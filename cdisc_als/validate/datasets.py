@@ -173,11 +173,12 @@ def _written_in_this_run(path: Path) -> LoadedDataset | None:
     loaded = LoadedDataset.from_file(DatasetFile(path, layout.name.upper() or path.stem.upper(), layout.label,
                                                  list(layout.columns), pd.DataFrame(), [], "xpt"))
     loaded._path, loaded._records = path, layout.records
-    loaded.__dict__["_frame"], loaded._file = None, None
+    loaded.unload()
     return loaded
 
 
-KEPT_WHEN_UNLOADED = ("_prefix", "_own")     # what rules keep in _distinct that does not grow with the records
+PREFIX_KEY, OWN_STUDY_KEY = "_prefix", "_own"   # what rules keep in _distinct that does not grow with the records
+KEPT_WHEN_UNLOADED = (PREFIX_KEY, OWN_STUDY_KEY)
 
 
 def _frame_of(ds: LoadedDataset) -> pd.DataFrame:

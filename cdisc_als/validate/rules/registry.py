@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.metadata import Metadata
-from cdisc_als.validate.datasets import LoadedDataset
+from cdisc_als.validate.datasets import OWN_STUDY_KEY, PREFIX_KEY, LoadedDataset
 from cdisc_als.validate.reference import Reference
 
 ISO8601 = re.compile(
@@ -91,10 +91,10 @@ class Context:
 
     def own_study(self, ds: LoadedDataset) -> bool:
         """True when the dataset belongs to the study the metadata describes (same STUDYID)."""
-        if "_own" not in ds._distinct:
-            ds._distinct["_own"] = ("STUDYID" in ds.frame and bool(self.study_id) and len(ds.frame) > 0
+        if OWN_STUDY_KEY not in ds._distinct:
+            ds._distinct[OWN_STUDY_KEY] = ("STUDYID" in ds.frame and bool(self.study_id) and len(ds.frame) > 0
                                     and bool((ds.frame["STUDYID"] == self.study_id).all()))
-        return ds._distinct["_own"]
+        return ds._distinct[OWN_STUDY_KEY]
 
     def domain_class(self, ds: LoadedDataset) -> str:
         """EVENTS, FINDINGS, INTERVENTIONS, SPECIAL PURPOSE, TRIAL DESIGN, RELATIONSHIP or '' (unknown)."""
@@ -182,7 +182,7 @@ def _text(ds: LoadedDataset, name: str) -> pd.Series:
 
 def _prefix(ds: LoadedDataset) -> str:
     """The variable prefix: the most common DOMAIN value (split datasets: LBUR -> LB), else the name."""
-    if "_prefix" not in ds._distinct:
+    if PREFIX_KEY not in ds._distinct:
         prefix = ds.name[:2] if not ds.name.startswith(("SUPP", "AP")) else ds.name
         if "DOMAIN" in ds.frame and len(ds.frame) and ds.frame["DOMAIN"].dtype == object:
             codes, values = ds.distinct("DOMAIN")
@@ -190,8 +190,8 @@ def _prefix(ds: LoadedDataset) -> str:
             counts[values.to_numpy() == ""] = 0
             if counts.max() > 0:
                 prefix = str(values[int(np.argmax(counts))])
-        ds._distinct["_prefix"] = prefix
-    return ds._distinct["_prefix"]
+        ds._distinct[PREFIX_KEY] = prefix
+    return ds._distinct[PREFIX_KEY]
 
 
 def _meta(ds: LoadedDataset, ctx: Context):
