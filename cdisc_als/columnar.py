@@ -83,3 +83,20 @@ def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     index = pd.RangeIndex(n)
     return pd.DataFrame({name: pd.Series(values, index=index, dtype=values.dtype, copy=False)
                          for name, values in columns.items()}, index=index, copy=False)
+
+
+def categorical_of(values: np.ndarray) -> pd.Categorical:
+    """Text values as a categorical whose categories are the distinct values in order of first appearance
+    (missing values coded -1)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text (object) columns as categoricals (categorical_of): a code of one to four bytes
+    per record instead of a pointer, and the distinct values that the XPT writer and the lengths read
+    without hashing every cell again. Each column stays its own block (no copy of the numbers)."""
+    columns = {name: (pd.Series(categorical_of(values.to_numpy()), index=frame.index, name=name)
+                      if values.dtype == object else values) for name, values in frame.items()}
+    # copy=False: each column stays its own block (pandas would otherwise copy the numbers into 2-D blocks)
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame

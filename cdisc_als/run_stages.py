@@ -55,7 +55,7 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
         progress("building ADaM")
         adam_findings = Findings()
         adam = run_adam(out / "sdtm", out / "adam", study, args.mappings, progress=progress, findings=adam_findings)
-        print(f"ADaM: {', '.join(f'{k} {len(v)}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
+        print(f"ADaM: {', '.join(f'{k} {v}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
               f"-> {target / 'adam'}")
         del adam
         if side.parallel:

@@ -174,3 +174,50 @@ def test_adqs_derived_part_by_part_equals_one_pass(sample_adam, monkeypatch, per
     adtte = build_adtte(sdtm, adsl, study, metadata.parameters.resolve("ADTTE", study), {"ADQS": in_parts})
     pd.testing.assert_frame_equal(finalize_adam(adtte, "ADTTE", metadata),
                                   finalize_adam(sample_adam["ADTTE"], "ADTTE", metadata))
+
+
+@pytest.mark.parametrize("per_part", [5, 7])
+def test_adqs_kept_in_finalized_parts_is_the_finalized_one_pass_dataset(sample_adam, monkeypatch, per_part):
+    """run_adam's path: each ADQS part finalized and kept compact as it is derived (adam.parted), stacked for
+    the writer. The stacked records are the finalized one-pass ADQS (DTYPE, which the first part of 5 lacks,
+    is '' there), and ADTTE and ADCAFS, built from the records of the few parameters they read, are the
+    one-pass ones."""
+    import cdisc_als.adam.adqs as adqs
+    from cdisc_als.adam.parted import FinalizedParts
+    from cdisc_als.adam.pipeline import finalize_adam
+
+    study = parse_study(_study_doc())
+    metadata = load_metadata(None, study)
+    monkeypatch.setattr(adqs, "SUBJECTS_PER_PART", per_part)
+    parts = FinalizedParts("ADQS", metadata, lambda part: finalize_adam(part, "ADQS", metadata))
+    built = build_adam(read_sdtm(SAMPLE_SDTM_DIR), study, metadata, parts)
+    assert built["ADQS"] is parts and len(parts) == len(sample_adam["ADQS"])
+    stacked = parts.stacked()
+    assert isinstance(stacked["PARAMCD"].dtype, pd.CategoricalDtype)       # text kept as codes
+    decoded = stacked.astype({c: object for c in stacked.columns if isinstance(stacked[c].dtype, pd.CategoricalDtype)})
+    expected = finalize_adam(sample_adam["ADQS"], "ADQS", metadata)
+    assert "DTYPE" in expected.columns and (expected["DTYPE"] == "").any()
+    pd.testing.assert_frame_equal(decoded, expected)
+    assert len(parts) == 0                                                   # stacking emptied the parts
+    for name in ("ADTTE", "ADCAFS"):
+        pd.testing.assert_frame_equal(finalize_adam(built[name], name, metadata),
+                                      finalize_adam(sample_adam[name], name, metadata))
+
+
+def test_finalized_parts_keep_a_permissible_variable_that_only_some_parts_have():
+    """Stacking finalized parts: a permissible variable is kept when any part has it, missing ('' or NaN) in
+    the others, in the metadata's order; one that no part has is left out, as finalize leaves it out."""
+    from cdisc_als.adam.parted import FinalizedParts
+
+    metadata = load_metadata(None, parse_study(_study_doc()))
+    order = metadata.dataset("ADQS").variable_names
+    assert order.index("AVAL") < order.index("DTYPE") < order.index("SRCSEQ")
+    parts = FinalizedParts("ADQS", metadata, lambda part: part)
+    parts.add(pd.DataFrame({"USUBJID": ["S1", "S1"], "AVAL": [1.0, 2.0]}))
+    parts.add(pd.DataFrame({"USUBJID": ["S2"], "DTYPE": ["PHANTOM"], "AVAL": [3.0], "SRCSEQ": [7.0]}))
+    stacked = parts.stacked()
+    assert list(stacked.columns) == ["USUBJID", "AVAL", "DTYPE", "SRCSEQ"]
+    assert stacked["DTYPE"].astype(object).tolist() == ["", "", "PHANTOM"]
+    assert stacked["USUBJID"].astype(object).tolist() == ["S1", "S1", "S2"]
+    assert stacked["AVAL"].tolist() == [1.0, 2.0, 3.0]
+    assert np.isnan(stacked["SRCSEQ"].to_numpy()[:2]).all() and stacked["SRCSEQ"].iloc[2] == 7.0

@@ -11,6 +11,8 @@ slopes the slope functions of slopes.py at the study's slope months and responde
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -56,19 +58,25 @@ SUBJECTS_PER_PART = 2000     # ADQS is derived for this many subjects at a time 
 
 
 def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
-               parameters: dict[str, Parameter]) -> pd.DataFrame:
+               parameters: dict[str, Parameter],
+               hand_over: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """ADQS from SDTM QS and SV, derived SUBJECTS_PER_PART subjects at a time (every ADQS derivation is
     within one subject), the parts stacked in USUBJID order, with the working memory of one part. Once
     finalized (pipeline.finalize_adam) these are the records of one pass; before, a column that only some
     parts derive (DTYPE when none of a part's subjects died, King's CRITy when none of its stages has them)
-    is missing (NaN) in the others' records and may stand later in the column order."""
+    is missing (NaN) in the others' records and may stand later in the column order.
+
+    `hand_over`: each part, in order, is handed to it as soon as it is derived, and what it returns is
+    stacked in its place (e.g. the part is kept finalized and compact elsewhere, adam.parted, and only the
+    records that ADTTE and ADCAFS read are returned)."""
     missing = [f"{name}.USUBJID" for name, frame in (("QS", sdtm["QS"]), ("SV", sdtm["SV"]), ("ADSL", adsl))
                if "USUBJID" not in frame.columns]
     if missing:
         raise KeyError(f"build_adqs: missing required column(s) {missing}")
     subjects = np.sort(adsl["USUBJID"].astype(str).unique())
+    take = hand_over or (lambda part: part)
     if len(subjects) <= SUBJECTS_PER_PART:
-        return _build_adqs_part(sdtm["QS"], sdtm["SV"], adsl, study, parameters)
+        return take(_build_adqs_part(sdtm["QS"], sdtm["SV"], adsl, study, parameters))
     bounds = subjects[::SUBJECTS_PER_PART]             # first subject of each part, in USUBJID order
     part_of = {name: np.searchsorted(bounds, sdtm[name]["USUBJID"].astype(str).to_numpy(), side="right") - 1
                for name in ("QS", "SV")}
@@ -76,8 +84,8 @@ def build_adqs(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, study: Study,
     parts = []
     for part in range(len(bounds)):
         rows = {name: np.flatnonzero(part_of[name] == part) for name in part_of}
-        parts.append(_build_adqs_part(sdtm["QS"].take(rows["QS"]), sdtm["SV"].take(rows["SV"]),
-                                      adsl[adsl_part == part], study, parameters))
+        parts.append(take(_build_adqs_part(sdtm["QS"].take(rows["QS"]), sdtm["SV"].take(rows["SV"]),
+                                           adsl[adsl_part == part], study, parameters)))
     return stack_parts(parts)
 
 

@@ -151,6 +151,16 @@ def _last_assessment(tokens: list[str], adam: dict[str, pd.DataFrame] | None) ->
     return source, set(records.loc[records["BASE"].notna(), "USUBJID"])
 
 
+def adam_parameters_read(parameters: dict[str, Parameter]) -> dict[str, set[str]]:
+    """The parameter codes of each ADaM dataset that the `<ADAM>.<PARAMCD>>BASE` tokens of these time-to-event
+    parameters read, e.g. {'ADQS': {'KINGSTG'}}."""
+    wanted: dict[str, set[str]] = {}
+    for parameter in parameters.values():
+        for match in filter(None, map(ADAM_TOKEN.fullmatch, _tokens(parameter))):
+            wanted.setdefault(match.group(1), set()).add(match.group(2))
+    return wanted
+
+
 def _token_records(parameters: dict[str, Parameter],
                    adam: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame] | None:
     """The BDS datasets cut to what the `<ADAM>.<PARAMCD>>BASE` tokens read: the analysis records (ANL01FL =
@@ -158,12 +168,8 @@ def _token_records(parameters: dict[str, Parameter],
     that reads them (a dataset without PARAMCD or ANL01FL is passed on as it is)."""
     if not adam:
         return adam
-    wanted: dict[str, set[str]] = {}
-    for parameter in parameters.values():
-        for match in filter(None, map(ADAM_TOKEN.fullmatch, _tokens(parameter))):
-            wanted.setdefault(match.group(1), set()).add(match.group(2))
     out = dict(adam)
-    for dataset, codes in wanted.items():
+    for dataset, codes in adam_parameters_read(parameters).items():
         frame = adam.get(dataset)
         if frame is None or not {"PARAMCD", "ANL01FL"} <= set(frame.columns):
             continue

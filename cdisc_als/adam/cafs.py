@@ -159,6 +159,13 @@ def derive_cafs_outcomes(adsl: pd.DataFrame, bds: pd.DataFrame, paramcd: str, mo
     return outcomes, trajectory
 
 
+def parameters_read(parameters: dict[str, Parameter]) -> set[str]:
+    """The codes of the BDS parameters that the cafs(X, m) and alssurv(X, m) sources of these parameters
+    compare (the X); rank(P) reads ADCAFS's own parameters."""
+    return {match.group(2) for match in map(FUNCTION.fullmatch, (p.source for p in parameters.values()))
+            if match and match.group(1) != "rank"}
+
+
 def build_adcafs(adsl: pd.DataFrame, adqs: pd.DataFrame, study: Study,
                  parameters: dict[str, Parameter]) -> pd.DataFrame:
     """The ADCAFS records of every parameter of `parameters`: AVAL, AVISIT/AVISITN ('MONTH 0-m', 100 + m

@@ -11,11 +11,13 @@ import pandas as pd
 from cdisc_als.adam import derive as d
 from cdisc_als.adam.adqs import build_adqs, finish_bds
 from cdisc_als.adam.adsl import build_adsl
-from cdisc_als.adam.adtte import build_adtte
+from cdisc_als.adam.adtte import adam_parameters_read, build_adtte
 from cdisc_als.adam.cafs import build_adcafs
+from cdisc_als.adam.cafs import parameters_read as cafs_parameters_read
 from cdisc_als.adam.inputs import SdtmInputError, check_sdtm_inputs, screen_implausible_dates
 from cdisc_als.adam.others import build_adae, build_adlb, build_adre
 from cdisc_als.adam.params import attach_param_text
+from cdisc_als.adam.parted import FinalizedParts
 from cdisc_als.adam.staging import stage_specs
 from cdisc_als.datasets_io import DatasetReadError, read_dataset
 from cdisc_als.findings import Findings
@@ -106,15 +108,28 @@ def check_study_against_metadata(study: Study, metadata: Metadata) -> list[str]:
     return problems
 
 
-def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) -> dict[str, pd.DataFrame]:
-    """All ADaM datasets as frames with datetime columns (before metadata ordering)."""
+def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata,
+               adqs_parts: FinalizedParts | None = None) -> dict[str, pd.DataFrame | FinalizedParts]:
+    """All ADaM datasets as frames with datetime columns (before metadata ordering). With `adqs_parts`, ADQS
+    is added to it part by part as it is derived (finalized and compact) and stands in the result; only the
+    records of the parameters that ADTTE and ADCAFS read are kept as a frame for them."""
     problems = check_study_against_metadata(study, metadata)
     if problems:
         raise SdtmInputError("study.yaml and the metadata", problems)
     params = {name: metadata.parameters.resolve(name, study) for name in ("ADQS", "ADRE", "ADTTE", "ADCAFS")}
     adsl = build_adsl(sdtm, study)
-    adqs = build_adqs(sdtm, adsl, study, params["ADQS"])
-    out = {"ADSL": adsl, "ADQS": adqs, "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
+    if adqs_parts is None:
+        adqs = build_adqs(sdtm, adsl, study, params["ADQS"])
+    else:
+        read_later = adam_parameters_read(params["ADTTE"]).get("ADQS", set()) | cafs_parameters_read(params["ADCAFS"])
+
+        def keep(part: pd.DataFrame) -> pd.DataFrame:
+            adqs_parts.add(part)
+            return part[part["PARAMCD"].isin(read_later)]
+
+        adqs = build_adqs(sdtm, adsl, study, params["ADQS"], hand_over=keep)
+    out = {"ADSL": adsl, "ADQS": adqs if adqs_parts is None else adqs_parts,
+           "ADRE": build_adre(sdtm, adsl, study, params["ADRE"]),
            "ADLB": build_adlb(sdtm, adsl, study), "ADAE": build_adae(sdtm, adsl, study),
            "ADTTE": build_adtte(sdtm, adsl, study, params["ADTTE"], {"ADQS": adqs})}
     if params["ADCAFS"]:
@@ -125,11 +140,12 @@ def build_adam(sdtm: dict[str, pd.DataFrame], study: Study, metadata: Metadata) 
     return out
 
 
-def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, mappings: str | Path | None = None,
-             progress=None, findings: Findings | None = None) -> dict[str, pd.DataFrame]:
+def run_adam(sdtm_dir: str | Path, out_dir: str | Path, study: Study, mappings: str | Path | None = None,
+             progress=None, findings: Findings | None = None) -> dict[str, int]:
     """Read SDTM XPT, check what ADaM needs (adam/inputs.py), build ADaM, write <name>.xpt files and
-    adam_findings.csv; returns the final frames (SAS date numbers). Findings (implausible dates kept
-    out of the analysis) are added to `findings` when given."""
+    adam_findings.csv; returns the number of records of each dataset. Findings (implausible dates kept
+    out of the analysis) are added to `findings` when given. Each dataset is finalized (finalize_adam) and
+    written in turn, ADQS from its compact parts (adam.parted): the records are never held twice."""
     say = progress or (lambda _m: None)
     metadata = load_metadata(mappings, study)
     say("reading SDTM")
@@ -138,19 +154,22 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path | None, study: Study, map
     collected = findings if findings is not None else Findings()
     collected.extend(screened)
     say("building ADaM")
-    built = build_adam(sdtm, study, metadata)
+    adqs_parts = FinalizedParts("ADQS", metadata, lambda part: finalize_adam(part, "ADQS", metadata))
+    built = build_adam(sdtm, study, metadata, adqs_parts)
     del sdtm                                  # the SDTM records are not needed any more: freed before finalize
-    final = {}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
     for name in list(built):
-        final[name] = finalize_adam(built.pop(name), name, metadata)
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in final.items():
-            write_dataset_xpt(frame, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label,
-                              metadata, date_format="DATE9.")
-        collected.write_csv(safe_child(out, "adam_findings.csv"))
-    return final
+        dataset = built.pop(name)
+        final = dataset.stacked() if isinstance(dataset, FinalizedParts) else finalize_adam(dataset, name, metadata)
+        del dataset
+        counts[name] = len(final)
+        write_dataset_xpt(final, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label,
+                          metadata, date_format="DATE9.")
+        del final
+    collected.write_csv(safe_child(out, "adam_findings.csv"))
+    return counts
 
 
 def sas_date(value: float) -> pd.Timestamp:

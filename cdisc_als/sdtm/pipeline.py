@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_als.columnar import frame_of, map_distinct
+from cdisc_als.columnar import as_categoricals, frame_of, map_distinct
 from cdisc_als.export.xpt import XptVariable, write_xpt
 from cdisc_als.findings import ERROR, Finding, Findings
 from cdisc_als.io import safe_child, write_csv
@@ -245,27 +245,11 @@ def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
     return np.where(inside, counts[np.where(inside, rows, 0)], 0)
 
 
-def _as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its text columns as categoricals (codes of the distinct values in order of first
-    appearance): the XPT writer and the lengths read each column's distinct values from the codes instead
-    of hashing every cell again. Same values, so the same bytes."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if values.dtype == object:
-            codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
-            values = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)),
-                               index=frame.index, name=name)
-        columns[name] = values
-    # copy=False: each column stays its own block (pandas would otherwise copy the numbers into 2-D blocks)
-    return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame
-
-
 def write_dataset_xpt(frame: pd.DataFrame, path: Path, name: str, label: str, metadata: Metadata,
                       meta_name: str | None = None, date_format: str = "") -> None:
     """One final dataset as an XPT v5 file: attributes from the metadata (xpt_variables), each text column
     hashed once for its lengths and its bytes; `date_format` (e.g. DATE9.) on the numeric *DT variables."""
-    coded = _as_categoricals(frame)
+    coded = as_categoricals(frame)
     variables = xpt_variables(coded, metadata, meta_name or name)
     if date_format:
         variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
