@@ -16,7 +16,11 @@ import pandas as pd
 
 def factorized(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct values) with missing values (None, NaN, NaT, pd.NA) coded -1; -0.0 stays apart
-    from 0.0 (pandas' hashing would merge them)."""
+    from 0.0 (pandas' hashing would merge them). A categorical column gives its own codes and categories
+    (every category, in its order, whether a record has it or not)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        return (np.asarray(values.cat.codes, dtype=np.intp),
+                np.asarray(values.cat.categories.to_numpy(dtype=object), dtype=object))
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     negative_zero = None
     if array.dtype.kind == "f":
@@ -100,3 +104,22 @@ def as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
                       if values.dtype == object else values) for name, values in frame.items()}
     # copy=False: each column stays its own block (pandas would otherwise copy the numbers into 2-D blocks)
     return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame
+
+
+def stack_coded(parts: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
+    """Frames of the same columns stacked, a column at a time: numbers concatenated, categoricals united
+    (categories in order of first appearance over the parts), text objects as categoricals. `consume`: each
+    part's column is dropped once stacked, so that at most one column is held twice."""
+    from pandas.api.types import union_categoricals
+
+    columns = {}
+    for name in list(parts[0].columns):
+        pieces = [part.pop(name) if consume else part[name] for part in parts]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) or p.dtype == object for p in pieces):
+            coded = [p.array if isinstance(p.dtype, pd.CategoricalDtype) else categorical_of(p.to_numpy())
+                     for p in pieces]
+            columns[name] = union_categoricals(coded) if len(coded) > 1 else coded[0]
+        else:
+            columns[name] = np.concatenate([p.to_numpy() for p in pieces])
+        del pieces
+    return frame_of(columns) if columns else pd.DataFrame(index=pd.RangeIndex(sum(len(p) for p in parts)))

@@ -170,12 +170,13 @@ def read_ndjson(path: str | Path) -> DatasetFile:
 
 # ------------------------------------------------------------------ any dataset file
 
-def read_dataset(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
-    """Read one dataset file by its suffix (.xpt, .json, .ndjson); damage raises DatasetReadError."""
+def read_dataset(path: str | Path, usecols: list[str] | None = None, categorical: bool = False) -> DatasetFile:
+    """Read one dataset file by its suffix (.xpt, .json, .ndjson); damage raises DatasetReadError.
+    `categorical`: an XPT file's text columns as categoricals of the reader's codes (xpt_reader.read_xpt)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xpt":
-        return read_xpt(path, usecols)
+        return read_xpt(path, usecols, categorical)
     if suffix in (".json", ".ndjson"):
         ds = read_dataset_json(path) if suffix == ".json" else read_ndjson(path)
         if usecols is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
+from pathlib import Path
 
 
 def return_freed_memory() -> None:
@@ -14,3 +16,32 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+MEMORY_VARIABLE = "CDISC_ALS_MEMORY_GB"
+# peak resident memory of the ADaM validation and of the TLF stage, each per byte of the ADaM XPT files
+# they read (measured: docs/scale.md); two heavy stages side by side need the sum
+VALIDATION_PER_BYTE, TLF_PER_BYTE = 1.0, 1.0
+
+
+def memory_budget() -> int:
+    """Bytes a run may hold at once: CDISC_ALS_MEMORY_GB when it is a positive number, else two thirds of
+    the machine's physical memory (what is left is the system's and the page cache's)."""
+    text = os.environ.get(MEMORY_VARIABLE, "").strip()
+    try:
+        gigabytes = float(text)
+    except ValueError:
+        gigabytes = 0.0
+    if gigabytes > 0:
+        return int(gigabytes * (1 << 30))
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 2 // 3
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def both_fit_in_memory(adam_folder: Path) -> bool:
+    """Whether the ADaM validation and the TLF stage, which both read every ADaM file, fit in the memory
+    budget side by side (else the TLFs start once the validation is done)."""
+    size = sum(p.stat().st_size for p in Path(adam_folder).glob("*.xpt"))
+    return (VALIDATION_PER_BYTE + TLF_PER_BYTE) * size <= memory_budget()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cdisc_als.background import background
+from cdisc_als.memory import both_fit_in_memory
 
 TLF_LABEL = "computing ARD and rendering tables, listings and figures"
 # what the stages of the second process are called when they are collected (benchmarks/pipeline.py reads them)
@@ -58,12 +59,18 @@ def run_stages(args: argparse.Namespace, study, metadata, raw_dir: Path, out: Pa
         print(f"ADaM: {', '.join(f'{k} {v}' for k, v in adam.items())} records, {len(adam_findings)} warnings "
               f"-> {target / 'adam'}")
         del adam
-        if side.parallel:
+        beside_validation = side.parallel and both_fit_in_memory(out / "adam")
+        if beside_validation:
             progress(f"second process: {TLF_LABEL}, beside the ADaM validation and export and the guides")
-        tlf_job = side.submit(tlf_stage, out, args.study, what="the tables, listings and figures")
+            tlf_job = side.submit(tlf_stage, out, args.study, what="the tables, listings and figures")
         progress("validating ADAM")
         adam_validation = validate_stage(out, "adam", metadata, study.study_id)
         print(f"validation ADAM: {adam_validation.summary()} -> {target / 'validation' / 'adam'}")
+        if not beside_validation:
+            if side.parallel:
+                progress(f"second process: {TLF_LABEL}, beside the ADaM export and the guides (the ADaM validation "
+                         "and the TLFs would not both fit in memory)")
+            tlf_job = side.submit(tlf_stage, out, args.study, what="the tables, listings and figures")
         progress("exporting ADAM define.xml and Dataset-JSON")
         export_stage(out, "adam", args.study, args.mappings)
         if side.parallel:

@@ -103,6 +103,13 @@ class CodedText:
     def values(self) -> np.ndarray:
         return self.texts[self.codes] if len(self.texts) else np.array([], dtype=object)
 
+    def column(self, categorical: bool = False) -> np.ndarray | pd.Categorical:
+        """values(), or with `categorical` the same texts as a categorical (categories: the texts, in code
+        order), unless two codes share a text (a categorical cannot hold that): then values()."""
+        if not categorical or len(set(self.texts.tolist())) != len(self.texts):
+            return self.values()
+        return pd.Categorical.from_codes(self.codes, categories=pd.Index(self.texts, dtype=object), validate=False)
+
     @property
     def nbytes(self) -> int:
         return int(self.codes.nbytes + self.texts.nbytes)
@@ -210,9 +217,11 @@ def decode_records(handle: BinaryIO, path: Path, layout: XptLayout, usecols: lis
     return {c.name: numbers[c.name] if c.type == "Num" else texts[c.name].coded() for c in wanted}
 
 
-def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
+def read_xpt(path: str | Path, usecols: list[str] | None = None, categorical: bool = False) -> DatasetFile:
     """An XPT v5 file, its structure checked first; text that is not ASCII/UTF-8 is read as Windows-1252.
-    Inside read_cache.shared_reads() a file read before (and unchanged since) is not decoded again."""
+    Inside read_cache.shared_reads() a file read before (and unchanged since) is not decoded again.
+    `categorical`: text columns as pandas categoricals of the reader's codes (CodedText.column) instead of
+    one pointer per record, for readers that only compare, count or select text."""
     from cdisc_als.read_cache import active_cache
 
     path = Path(path)
@@ -222,43 +231,51 @@ def read_xpt(path: str | Path, usecols: list[str] | None = None) -> DatasetFile:
     except OSError:                      # gone or unreadable: the reader says so
         cache = None
     if cache is None:
-        return _read_file(path, usecols)
+        return _read_file(path, usecols, categorical)
     if kept is None:
         kept = KeptDataset.read(path)
         cache.put(path, kept)
-    return kept.copy(usecols)
+    return kept.copy(usecols, categorical)
 
 
-def keep_written(path: Path, headers: bytes, frame: pd.DataFrame, names: list[str]) -> None:
-    """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` (its columns
-    `names`, in the file's order) would decode (KeptDataset.written), so that its first reader does not
-    decode it again. Nothing is built when even its least size (8 bytes per number, 1 per text code) is more
-    than the cache holds: the cache would refuse it; the writer's note on the file is kept instead
-    (read_cache.WrittenNote)."""
+def keep_written(path: Path, headers: bytes, frame: pd.DataFrame | list[pd.DataFrame], names: list[str]) -> None:
+    """Inside read_cache.shared_reads(): keep what reading the file just written from `frame` (a frame, or the
+    parts it was written from; its columns `names`, in the file's order) would decode (KeptDataset.written),
+    so that its first reader does not decode it again. Nothing is built when even its least size (8 bytes per
+    number, 1 per text code) is more than the cache holds: the cache would refuse it; the writer's note on
+    the file is kept instead (read_cache.WrittenNote)."""
+    from cdisc_als.columnar import stack_coded
     from cdisc_als.read_cache import active_cache
 
     cache = active_cache()
     if cache is None:
         return
-    if least_kept_bytes(frame, names) > cache.limit:
-        cache.note(path, written_note_of(headers, path, frame, names))
+    parts = [frame] if isinstance(frame, pd.DataFrame) else list(frame)
+    if sum(least_kept_bytes(part, names) for part in parts) > cache.limit:
+        cache.note(path, written_note_of(headers, path, parts, names))
         return
-    if (kept := KeptDataset.written(path, headers, frame, names)) is not None:
+    whole = parts[0] if len(parts) == 1 else stack_coded([part[names] for part in parts])
+    if (kept := KeptDataset.written(path, headers, whole, names)) is not None:
         cache.put(path, kept)
 
 
-def written_note_of(headers: bytes, path: Path, frame: pd.DataFrame, names: list[str]):
-    """The note on a file just written from these columns of the frame (KeptDataset.written's arguments): each
-    text column's values as a reader decodes them (trailing blanks removed) and their counts."""
+def written_note_of(headers: bytes, path: Path, parts: list[pd.DataFrame], names: list[str]):
+    """The note on a file just written from these columns of the frame or its parts (KeptDataset.written's
+    arguments): each text column's values as a reader decodes them (trailing blanks removed) and their counts,
+    in order of first appearance."""
     from cdisc_als.read_cache import WrittenNote
 
     layout = xpt_layout(headers, path, len(headers), check_text=False)
-    counts = {}
+    counts: dict[str, dict[str, int]] = {}
     for col, name in zip(layout.columns, names, strict=True):
         if col.type == "Char":
-            codes, texts = read_back_text(frame[name])
-            per_text = np.bincount(codes, minlength=len(texts)).tolist()
-            counts[col.name] = {text: count for text, count in zip(texts.tolist(), per_text, strict=True) if count}
+            counts[col.name] = {}
+            for part in parts:
+                codes, texts = read_back_text(part[name])
+                per_text = np.bincount(codes, minlength=len(texts)).tolist()
+                for text, count in zip(texts.tolist(), per_text, strict=True):
+                    if count:
+                        counts[col.name][text] = counts[col.name].get(text, 0) + count
     return WrittenNote(counts)
 
 
@@ -333,27 +350,28 @@ class KeptDataset:
     def nbytes(self) -> int:
         return sum(int(v.nbytes) for v in self.data.values())
 
-    def copy(self, usecols: list[str] | None = None) -> DatasetFile:
+    def copy(self, usecols: list[str] | None = None, categorical: bool = False) -> DatasetFile:
         wanted = None if usecols is None else set(usecols)
         columns = [c for c in self.file.columns if wanted is None or c.name in wanted]
         names = [c.name for c in columns if c.name in self.data]
-        frame = pd.DataFrame({name: _expanded(self.data[name], copy=True) for name in names},
+        frame = pd.DataFrame({name: _expanded(self.data[name], copy=True, categorical=categorical) for name in names},
                              index=pd.RangeIndex(_length(self.data)), columns=names, copy=False)
         return DatasetFile(self.file.path, self.file.name, self.file.label, columns, frame,
                            list(self.file.problems), self.file.format, _coded(self.data, names), frame)
 
 
-def _expanded(values: np.ndarray | CodedText, copy: bool = False) -> np.ndarray:
+def _expanded(values: np.ndarray | CodedText, copy: bool = False,
+              categorical: bool = False) -> np.ndarray | pd.Categorical:
     if isinstance(values, CodedText):
-        return values.values()                  # a new array of pointers to the kept texts
+        return values.column(categorical)       # new pointers to the kept texts, or a categorical of its codes
     return values.copy() if copy else values
 
 
-def _read_file(path: Path, usecols: list[str] | None) -> DatasetFile:
+def _read_file(path: Path, usecols: list[str] | None, categorical: bool = False) -> DatasetFile:
     file, data = _read_columns(path, usecols)
     if data is None:
         return file
-    file.frame = pd.DataFrame({name: _expanded(values) for name, values in data.items()},
+    file.frame = pd.DataFrame({name: _expanded(values, categorical=categorical) for name, values in data.items()},
                               index=pd.RangeIndex(_length(data)), copy=False)
     file.coded, file.coded_frame = _coded(data, list(data)), file.frame
     return file

@@ -185,6 +185,7 @@ def test_adqs_kept_in_finalized_parts_is_the_finalized_one_pass_dataset(sample_a
     import cdisc_als.adam.adqs as adqs
     from cdisc_als.adam.parted import FinalizedParts
     from cdisc_als.adam.pipeline import finalize_adam
+    from cdisc_als.columnar import stack_coded
 
     study = parse_study(_study_doc())
     metadata = load_metadata(None, study)
@@ -192,13 +193,13 @@ def test_adqs_kept_in_finalized_parts_is_the_finalized_one_pass_dataset(sample_a
     parts = FinalizedParts("ADQS", metadata, lambda part: finalize_adam(part, "ADQS", metadata))
     built = build_adam(read_sdtm(SAMPLE_SDTM_DIR), study, metadata, parts)
     assert built["ADQS"] is parts and len(parts) == len(sample_adam["ADQS"])
-    stacked = parts.stacked()
+    stacked = stack_coded(parts.aligned())
     assert isinstance(stacked["PARAMCD"].dtype, pd.CategoricalDtype)       # text kept as codes
     decoded = stacked.astype({c: object for c in stacked.columns if isinstance(stacked[c].dtype, pd.CategoricalDtype)})
     expected = finalize_adam(sample_adam["ADQS"], "ADQS", metadata)
     assert "DTYPE" in expected.columns and (expected["DTYPE"] == "").any()
     pd.testing.assert_frame_equal(decoded, expected)
-    assert len(parts) == 0                                                   # stacking emptied the parts
+    assert len(parts) == 0                                          # the parts were handed over, not kept
     for name in ("ADTTE", "ADCAFS"):
         pd.testing.assert_frame_equal(finalize_adam(built[name], name, metadata),
                                       finalize_adam(sample_adam[name], name, metadata))
@@ -208,6 +209,7 @@ def test_finalized_parts_keep_a_permissible_variable_that_only_some_parts_have()
     """Stacking finalized parts: a permissible variable is kept when any part has it, missing ('' or NaN) in
     the others, in the metadata's order; one that no part has is left out, as finalize leaves it out."""
     from cdisc_als.adam.parted import FinalizedParts
+    from cdisc_als.columnar import stack_coded
 
     metadata = load_metadata(None, parse_study(_study_doc()))
     order = metadata.dataset("ADQS").variable_names
@@ -215,7 +217,7 @@ def test_finalized_parts_keep_a_permissible_variable_that_only_some_parts_have()
     parts = FinalizedParts("ADQS", metadata, lambda part: part)
     parts.add(pd.DataFrame({"USUBJID": ["S1", "S1"], "AVAL": [1.0, 2.0]}))
     parts.add(pd.DataFrame({"USUBJID": ["S2"], "DTYPE": ["PHANTOM"], "AVAL": [3.0], "SRCSEQ": [7.0]}))
-    stacked = parts.stacked()
+    stacked = stack_coded(parts.aligned())
     assert list(stacked.columns) == ["USUBJID", "AVAL", "DTYPE", "SRCSEQ"]
     assert stacked["DTYPE"].astype(object).tolist() == ["", "", "PHANTOM"]
     assert stacked["USUBJID"].astype(object).tolist() == ["S1", "S1", "S2"]

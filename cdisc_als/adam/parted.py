@@ -1,12 +1,12 @@
 """A large ADaM dataset kept as it is derived: part by part, each part finalized as it will be written and
 its text columns held as codes (pandas categoricals: one to four bytes per record instead of a pointer to a
-string), then stacked once for the writer.
+string), then written part by part (export.xpt.xpt_parts): the records are never held in one frame.
 
 ADQS is derived a few thousand subjects at a time (adam.adqs); holding every part as derived, text as
 objects, cost the ADaM build most of its memory at 100,000 subjects (21 million records, 22 text
 columns). Finalizing each part first is the same as finalizing the stacked records: every step of
 pipeline.finalize_adam works record by record, except which permissible variables are kept (those some
-record has), which `stacked` decides from all the parts.
+record has), which `aligned` decides from all the parts.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
-from cdisc_als.columnar import as_categoricals, categorical_of, frame_of
+from cdisc_als.columnar import as_categoricals, frame_of
 from cdisc_als.metadata import Metadata
 
 
@@ -35,30 +34,22 @@ class FinalizedParts:
     def __len__(self) -> int:
         return sum(len(part) for part in self._parts)
 
-    def stacked(self) -> pd.DataFrame:
-        """Every record in one frame (text as categoricals), the parts emptied a column at a time as they are
-        stacked. The variables are the metadata's that some part has, in its order; a part without one of
-        them holds it missing (NaN, or '' for text), as finalizing the stacked records would."""
+    def aligned(self) -> list[pd.DataFrame]:
+        """The parts (no longer held here), each with the same variables: the metadata's that some part has, in
+        its order; a part without one of them holds it missing (NaN, or '' for text), as finalizing the
+        stacked records would."""
         parts, self._parts = self._parts, []
         present = {name for part in parts for name in part.columns}
         variables = [v for v in self._metadata.dataset(self.name).variables if v.name in present]
-        columns = {}
-        for var in variables:
-            pieces = [part.pop(var.name).array if var.name in part.columns else _missing(len(part), var.type)
-                      for part in parts]
-            columns[var.name] = (np.concatenate([np.asarray(p, dtype=np.float64) for p in pieces])
-                                 if var.type == "Num" else _stacked_text(pieces))
-            del pieces
-        return frame_of(columns) if columns else pd.DataFrame(index=pd.RangeIndex(sum(map(len, parts))))
+        return [frame_of({v.name: _values(part[v.name]) if v.name in part.columns else _missing(len(part), v.type)
+                          for v in variables}) if variables else part for part in parts]
 
 
-def _missing(n: int, kind: str):
+def _values(column: pd.Series) -> np.ndarray | pd.Categorical:
+    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
+
+
+def _missing(n: int, kind: str) -> np.ndarray | pd.Categorical:
     if kind == "Num":
         return np.full(n, np.nan)
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([""], dtype=object))
-
-
-def _stacked_text(pieces: list) -> pd.Categorical:
-    """The text pieces as one categorical, categories in order of first appearance."""
-    coded = [p if isinstance(p, pd.Categorical) else categorical_of(np.asarray(p, dtype=object)) for p in pieces]
-    return union_categoricals(coded) if len(coded) > 1 else coded[0]

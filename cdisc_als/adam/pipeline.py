@@ -145,7 +145,7 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path, study: Study, mappings: 
     """Read SDTM XPT, check what ADaM needs (adam/inputs.py), build ADaM, write <name>.xpt files and
     adam_findings.csv; returns the number of records of each dataset. Findings (implausible dates kept
     out of the analysis) are added to `findings` when given. Each dataset is finalized (finalize_adam) and
-    written in turn, ADQS from its compact parts (adam.parted): the records are never held twice."""
+    written in turn, ADQS from its compact parts (adam.parted), never stacked in one frame."""
     say = progress or (lambda _m: None)
     metadata = load_metadata(mappings, study)
     say("reading SDTM")
@@ -162,9 +162,10 @@ def run_adam(sdtm_dir: str | Path, out_dir: str | Path, study: Study, mappings: 
     counts = {}
     for name in list(built):
         dataset = built.pop(name)
-        final = dataset.stacked() if isinstance(dataset, FinalizedParts) else finalize_adam(dataset, name, metadata)
+        counts[name] = len(dataset)
+        # ADQS is written from its parts: its records are never held in one frame
+        final = dataset.aligned() if isinstance(dataset, FinalizedParts) else finalize_adam(dataset, name, metadata)
         del dataset
-        counts[name] = len(final)
         write_dataset_xpt(final, safe_child(out, f"{name.lower()}.xpt"), name, metadata.dataset(name).label,
                           metadata, date_format="DATE9.")
         del final

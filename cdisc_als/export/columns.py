@@ -85,7 +85,8 @@ def iso_type(name: str, values: pd.Series) -> str:
     if not name.endswith("DTC"):
         return "text"
     # each test below holds for every value when it holds for every distinct value
-    text = [v for v in pd.unique(values.fillna("").astype(str)) if v]
+    distinct = values.drop_duplicates()                 # text or categorical: each value once
+    text = [v for v in pd.unique(distinct.astype(object).fillna("").astype(str)) if v]
     if not text:
         return "date"
     full_dates = all(FULL_DATE.fullmatch(v) for v in text)
@@ -103,9 +104,10 @@ def numeric_type(values: pd.Series) -> str:
 
 
 def read_xpt(path: str | Path) -> DatasetFile:
-    """An XPT file through the checked reader: numbers as floats (dates as SAS day counts), text as text
-    ('' when blank), the file's variables with their labels, lengths and formats."""
-    return read_checked(path)
+    """An XPT file through the checked reader: numbers as floats (dates as SAS day counts), text as categoricals
+    ('' when blank; define.xml and Dataset-JSON only count, group and encode each distinct text), the file's
+    variables with their labels, lengths and formats."""
+    return read_checked(path, categorical=True)
 
 
 def dataset_columns(name: str, frame: pd.DataFrame, variables: list[FileColumn], keys: tuple[str, ...] = (),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -112,8 +112,65 @@ def distinct_text(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.min_scalar_type(max(len(values) - 1, 0)), copy=False), values
 
 
-def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVariable],
-           distinct: dict[str, tuple[np.ndarray, list[str]]]) -> list[str]:
+def _as_parts(frame: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    """A dataset given whole or as parts (frames of the same columns whose records follow each other)."""
+    parts = [frame] if isinstance(frame, pd.DataFrame) else list(frame)
+    if not parts:
+        raise ValueError("a dataset given in parts needs at least one part")
+    return parts
+
+
+def _first_rows(rows_per_part: Iterable[np.ndarray], sizes: list[int], limit: int = 5) -> list[tuple[int, int, int]]:
+    """(row in the dataset, part, row in the part) of the first `limit` of the rows listed for each part (a
+    lazy iterable: parts after the limit is reached are not looked at)."""
+    found, offset = [], 0
+    for k, (rows, size) in enumerate(zip(rows_per_part, sizes, strict=False)):   # stops at the limit
+        found += [(offset + int(row), k, int(row)) for row in rows[:limit - len(found)]]
+        if len(found) >= limit:
+            break
+        offset += size
+    return found
+
+
+def _number_problems(parts: list[pd.DataFrame], where: str, name: str) -> list[str]:
+    """Values of a numeric variable that are text, or outside the IBM floating-point range."""
+    numbers = [pd.to_numeric(part[name], errors="coerce").to_numpy(dtype=float) for part in parts]
+    sizes = [len(part) for part in parts]
+    texts = (np.zeros(0, dtype=int) if pd.api.types.is_numeric_dtype(part[name]) else
+             np.flatnonzero((part[name].notna() & np.isnan(values) & (part[name].astype(str).str.strip() != "")).to_numpy())
+             for part, values in zip(parts, numbers, strict=True))
+    outside = (np.flatnonzero(np.isinf(values) | (np.abs(values) > IBM_MAX) | ((np.abs(values) > 0) & (np.abs(values) < IBM_MIN)))
+               for values in numbers)
+    return ([f"{where} row {row + 1}: {parts[k][name].iloc[i]!r} is not a number" for row, k, i in _first_rows(texts, sizes)]
+            + [f"{where} row {row + 1}: {numbers[k][i]!r} is outside the IBM floating-point range"
+               for row, k, i in _first_rows(outside, sizes)])
+
+
+def _text_problems(coded: list[tuple[np.ndarray, list[str]]], sizes: list[int], where: str,
+                   length: int | None) -> list[str]:
+    """Values of a character variable (each part's codes and distinct values) that are not ASCII or are longer
+    than the variable (at most 200 bytes)."""
+    limit = min(length or 200, 200)
+
+    def rows(test: Callable[[str], bool]) -> Iterator[np.ndarray]:
+        return (np.flatnonzero(np.isin(codes, [j for j, u in enumerate(uniques) if test(u)])) for codes, uniques in coded)
+
+    def value(k: int, i: int) -> str:
+        codes, uniques = coded[k]
+        return uniques[codes[i]]
+
+    problems = [f"{where} row {row + 1}: {value(k, i)!r} is not ASCII"
+                for row, k, i in _first_rows(rows(lambda u: not u.isascii()), sizes)]
+    if length is not None and length > 200:
+        problems.append(f"{where}: length {length} is over the XPT v5 limit of 200")
+    return problems + [f"{where} row {row + 1}: value of {len(value(k, i))} bytes is longer than {limit}"
+                       for row, k, i in _first_rows(rows(lambda u: len(u) > limit), sizes)]
+
+
+def _check(parts: list[pd.DataFrame], dataset: str, label: str, variables: list[XptVariable],
+           distinct: list[dict[str, tuple[np.ndarray, list[str]]]]) -> list[str]:
+    """Every reason the data cannot be XPT v5, at most 5 records named per variable and reason (rows counted
+    over the whole dataset when it is given in parts)."""
     problems = []
     if not NAME.fullmatch(dataset):
         problems.append(f"dataset name {dataset!r} must be 1-8 letters, digits or _")
@@ -121,37 +178,19 @@ def _check(frame: pd.DataFrame, dataset: str, label: str, variables: list[XptVar
         problems.append(f"{dataset}: dataset label {label!r} must be at most 40 ASCII characters")
     if not variables:
         problems.append(f"{dataset}: a dataset needs at least one variable")
+    sizes = [len(part) for part in parts]
     for var in variables:
         where = f"{dataset}.{var.name}"
         if not NAME.fullmatch(var.name):
             problems.append(f"{where}: variable name must be 1-8 letters, digits or _")
         if len(var.label) > 40 or not var.label.isascii():
             problems.append(f"{where}: label {var.label!r} must be at most 40 ASCII characters")
-        if var.name not in frame.columns:
+        if any(var.name not in part.columns for part in parts):
             problems.append(f"{where}: not a column of the data")
-            continue
-        col = frame[var.name]
-        if var.type == "Num":
-            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            if not pd.api.types.is_numeric_dtype(col):
-                bad_text = col.notna() & np.isnan(values) & (col.astype(str).str.strip() != "")
-                for row in np.nonzero(bad_text.to_numpy())[0][:5]:
-                    problems.append(f"{where} row {row + 1}: {col.iloc[row]!r} is not a number")
-            magnitude = np.abs(values)
-            outside = np.isinf(values) | (magnitude > IBM_MAX) | ((magnitude > 0) & (magnitude < IBM_MIN))
-            for row in np.nonzero(outside)[0][:5]:
-                problems.append(f"{where} row {row + 1}: {values[row]!r} is outside the IBM floating-point range")
-            continue
-        codes, uniques = distinct[var.name]
-        bad_ascii = [k for k, u in enumerate(uniques) if not u.isascii()]
-        for row in np.nonzero(np.isin(codes, bad_ascii))[0][:5]:
-            problems.append(f"{where} row {row + 1}: {uniques[codes[row]]!r} is not ASCII")
-        limit = min(var.length or 200, 200)
-        if var.length is not None and var.length > 200:
-            problems.append(f"{where}: length {var.length} is over the XPT v5 limit of 200")
-        too_long = [k for k, u in enumerate(uniques) if len(u) > limit]
-        for row in np.nonzero(np.isin(codes, too_long))[0][:5]:
-            problems.append(f"{where} row {row + 1}: value of {len(uniques[codes[row]])} bytes is longer than {limit}")
+        elif var.type == "Num":
+            problems += _number_problems(parts, where, var.name)
+        else:
+            problems += _text_problems([texts[var.name] for texts in distinct], sizes, where, var.length)
     return problems
 
 
@@ -172,26 +211,30 @@ def _default_variables(frame: pd.DataFrame) -> list[XptVariable]:
     return [XptVariable(str(c), "Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char") for c in frame.columns]
 
 
-def xpt_bytes(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
-              timestamp: str = FIXED_TIMESTAMP) -> bytes:
-    """The XPT v5 file content for one dataset (raises XptError listing every problem)."""
+def xpt_bytes(frame: pd.DataFrame | Sequence[pd.DataFrame], dataset: str, label: str = "",
+              variables: list[XptVariable] | None = None, timestamp: str = FIXED_TIMESTAMP) -> bytes:
+    """The XPT v5 file content for one dataset, given whole or in parts (raises XptError listing every problem)."""
     return b"".join(bytes(part) for part in xpt_parts(frame, dataset, label, variables, timestamp))
 
 
 CHUNK_BYTES = 32 << 20         # observation bytes built at a time: a large dataset is never laid out whole
 
 
-def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: list[XptVariable] | None = None,
+def xpt_parts(frame: pd.DataFrame | Sequence[pd.DataFrame], dataset: str, label: str = "",
+              variables: list[XptVariable] | None = None,
               timestamp: str = FIXED_TIMESTAMP) -> Iterator[bytes | memoryview]:
     """The pieces of an XPT v5 file in order: headers, the observations a chunk of records at a time (about
     CHUNK_BYTES each, in one reused buffer: write or copy each piece before asking for the next), the final
-    padding. The data are checked before this returns (XptError)."""
+    padding. The dataset is a frame or its parts (frames with the same columns whose records follow each
+    other, e.g. a large dataset derived part by part): the file is the same. The data are checked before
+    this returns (XptError); a text variable's length is its longest value over every part."""
+    parts = _as_parts(frame)
     dataset = dataset.upper()
     if variables is None:
-        variables = _default_variables(frame)
-    distinct = {v.name: distinct_text(frame[v.name]) for v in variables
-                if v.type != "Num" and v.name in frame.columns}
-    problems = _check(frame, dataset, label, variables, distinct)
+        variables = _default_variables(parts[0])
+    distinct = [{v.name: distinct_text(part[v.name]) for v in variables
+                 if v.type != "Num" and v.name in part.columns} for part in parts]
+    problems = _check(parts, dataset, label, variables, distinct)
     if problems:
         raise XptError(problems)
     lengths = []
@@ -199,17 +242,20 @@ def xpt_parts(frame: pd.DataFrame, dataset: str, label: str = "", variables: lis
         if var.type == "Num":
             lengths.append(var.length or 8)
         else:
-            uniques = distinct[var.name][1]
-            lengths.append(var.length or max([1, *(len(u) for u in uniques)]))
-    columns = []
-    for var, length in zip(variables, lengths, strict=True):
-        if var.type == "Num":
-            columns.append((pd.to_numeric(frame[var.name], errors="coerce").to_numpy(dtype=float), None))
-        else:
-            codes, uniques = distinct[var.name]
-            padded = b"".join(u.encode("ascii").ljust(length, b" ") for u in (uniques or [""]))
-            columns.append((codes, np.frombuffer(padded, dtype=np.uint8).reshape(-1, length)))
-    return _pieces(_headers(dataset, label, variables, lengths, timestamp), columns, lengths, len(frame))
+            longest = max([1, *(len(u) for texts in distinct for u in texts[var.name][1])])
+            lengths.append(var.length or longest)
+    laid_out = []
+    for part, texts in zip(parts, distinct, strict=True):
+        columns = []
+        for var, length in zip(variables, lengths, strict=True):
+            if var.type == "Num":
+                columns.append((pd.to_numeric(part[var.name], errors="coerce").to_numpy(dtype=float), None))
+            else:
+                codes, uniques = texts[var.name]
+                padded = b"".join(u.encode("ascii").ljust(length, b" ") for u in (uniques or [""]))
+                columns.append((codes, np.frombuffer(padded, dtype=np.uint8).reshape(-1, length)))
+        laid_out.append((columns, len(part)))
+    return _pieces(_headers(dataset, label, variables, lengths, timestamp), laid_out, lengths)
 
 
 def _headers(dataset: str, label: str, variables: list[XptVariable], lengths: list[int], timestamp: str) -> bytes:
@@ -231,42 +277,47 @@ def _headers(dataset: str, label: str, variables: list[XptVariable], lengths: li
     return bytes(out)
 
 
-def _pieces(headers: bytes, columns: list[tuple[np.ndarray, np.ndarray | None]], lengths: list[int],
-            n: int) -> Iterator[bytes | memoryview]:
-    """Headers, then each chunk of records laid out as fixed-width rows (numbers as IBM doubles, text from
-    the padded table of its distinct values), then blanks up to a multiple of 80 bytes. The chunks share
-    one buffer: each is valid until the next one is asked for (write it, or copy it, before)."""
+def _pieces(headers: bytes, parts: list[tuple[list[tuple[np.ndarray, np.ndarray | None]], int]],
+            lengths: list[int]) -> Iterator[bytes | memoryview]:
+    """Headers, then each part's records a chunk at a time, laid out as fixed-width rows (numbers as IBM
+    doubles, text from the part's padded table of its distinct values), then blanks up to a multiple of 80
+    bytes. The chunks share one buffer: each is valid until the next one is asked for (write it, or copy it,
+    before)."""
     yield headers
     width = sum(lengths)
-    step = max(1, min(n, CHUNK_BYTES // max(width, 1)))
-    buffer = np.empty(step * width, dtype=np.uint8) if n else np.empty(0, dtype=np.uint8)
-    # each variable's bytes in the buffer as one fixed-size item per record (numpy void): a record's value
-    # is copied as one item, not byte by byte
-    tables = [None if table is None else np.ascontiguousarray(table).view(f"V{length}").reshape(-1)
-              for (_values, table), length in zip(columns, lengths, strict=True)]
+    total = sum(n for _columns, n in parts)
+    step = max(1, min(max(n for _columns, n in parts), CHUNK_BYTES // max(width, 1)))
+    buffer = np.empty(step * width, dtype=np.uint8) if total else np.empty(0, dtype=np.uint8)
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(int) if lengths else []
-    for first in range(0, n, step):
-        count = min(n, first + step) - first
-        for (values, _table), table, length, offset in zip(columns, tables, lengths, offsets, strict=True):
-            target = np.ndarray((count,), dtype=f"V{length}", buffer=buffer, offset=int(offset), strides=(width,))
-            chunk = values[first:first + count]
-            if table is None:
-                target[:] = ibm_from_ieee(chunk)[:, :length].copy().view(f"V{length}").reshape(-1)
-            else:
-                np.take(table, chunk, out=target)
-        yield memoryview(buffer[:count * width])
-    yield b" " * ((-(n * width)) % 80)
+    for columns, n in parts:
+        # each variable's bytes in the buffer as one fixed-size item per record (numpy void): a record's value
+        # is copied as one item, not byte by byte
+        tables = [None if table is None else np.ascontiguousarray(table).view(f"V{length}").reshape(-1)
+                  for (_values, table), length in zip(columns, lengths, strict=True)]
+        for first in range(0, n, step):
+            count = min(n, first + step) - first
+            for (values, _table), table, length, offset in zip(columns, tables, lengths, offsets, strict=True):
+                target = np.ndarray((count,), dtype=f"V{length}", buffer=buffer, offset=int(offset), strides=(width,))
+                chunk = values[first:first + count]
+                if table is None:
+                    target[:] = ibm_from_ieee(chunk)[:, :length].copy().view(f"V{length}").reshape(-1)
+                else:
+                    np.take(table, chunk, out=target)
+            yield memoryview(buffer[:count * width])
+    yield b" " * ((-(total * width)) % 80)
 
 
-def write_xpt(frame: pd.DataFrame, path: str | Path, dataset: str, label: str = "",
+def write_xpt(frame: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path, dataset: str, label: str = "",
               variables: list[XptVariable] | None = None) -> None:
-    """Write one dataset as an XPT v5 file, atomically, with a fixed timestamp (reruns are identical). Inside
-    read_cache.shared_reads() the cache is handed what a reader of the file would decode."""
+    """Write one dataset, a frame or its parts (xpt_parts), as an XPT v5 file, atomically, with a fixed
+    timestamp (reruns are identical). Inside read_cache.shared_reads() the cache is handed what a reader of
+    the file would decode."""
     from cdisc_als.xpt_reader import keep_written
 
+    parts = _as_parts(frame)
     if variables is None:
-        variables = _default_variables(frame)
-    pieces = xpt_parts(frame, dataset, label, variables)
+        variables = _default_variables(parts[0])
+    pieces = xpt_parts(parts, dataset, label, variables)
     headers = next(pieces)                                   # the header records come first
     atomic_write_chunks(path, chain((headers,), pieces))
-    keep_written(Path(path), headers, frame, [v.name for v in variables])
+    keep_written(Path(path), headers, parts, [v.name for v in variables])

@@ -12,7 +12,6 @@ import pandas as pd
 import yaml
 
 from cdisc_als.datasets_io import read_dataset
-from cdisc_als.export.columns import read_xpt
 from cdisc_als.export.define_arm import load_analysis_results
 from cdisc_als.metadata import Metadata
 from cdisc_als.metadata.derivations import Derivations, load_derivations
@@ -63,7 +62,7 @@ class DatasetFolder(Mapping[str, pd.DataFrame]):
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            self._frames[name] = read_xpt(self._paths[name]).frame        # KeyError when absent
+            self._frames[name] = read_dataset(self._paths[name]).frame    # KeyError when absent
         return self._frames[name]
 
     def __iter__(self) -> Iterator[str]:

@@ -245,12 +245,13 @@ def _records_per_row(rows: np.ndarray, used: list[np.ndarray]) -> np.ndarray:
     return np.where(inside, counts[np.where(inside, rows, 0)], 0)
 
 
-def write_dataset_xpt(frame: pd.DataFrame, path: Path, name: str, label: str, metadata: Metadata,
+def write_dataset_xpt(frame: pd.DataFrame | list[pd.DataFrame], path: Path, name: str, label: str, metadata: Metadata,
                       meta_name: str | None = None, date_format: str = "") -> None:
-    """One final dataset as an XPT v5 file: attributes from the metadata (xpt_variables), each text column
-    hashed once for its lengths and its bytes; `date_format` (e.g. DATE9.) on the numeric *DT variables."""
-    coded = as_categoricals(frame)
-    variables = xpt_variables(coded, metadata, meta_name or name)
+    """One final dataset, a frame or its parts (frames of the same columns, export.xpt.xpt_parts), as an XPT v5
+    file: attributes from the metadata (xpt_variables), each text column hashed once for its lengths and its
+    bytes; `date_format` (e.g. DATE9.) on the numeric *DT variables."""
+    coded = as_categoricals(frame) if isinstance(frame, pd.DataFrame) else [as_categoricals(part) for part in frame]
+    variables = xpt_variables(coded if isinstance(coded, pd.DataFrame) else coded[0], metadata, meta_name or name)
     if date_format:
         variables = [v if not (v.type == "Num" and v.name.endswith("DT")) else
                      XptVariable(v.name, v.type, v.length, v.label, date_format) for v in variables]

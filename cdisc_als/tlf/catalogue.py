@@ -16,6 +16,7 @@ import yaml
 
 from cdisc_als.resources import mappings_dir
 from cdisc_als.sdtm.conditions import ConditionError
+from cdisc_als.tlf.context import SUBJECT, numeric_companion
 from cdisc_als.tlf.filters import condition_columns, distinct_number_texts, to_condition
 from cdisc_als.tlf.rows import COMMON_ROW_KEYS, load_row_types
 
@@ -241,13 +242,15 @@ def check_against_data(catalogue: Catalogue, data) -> None:
             problems += [f"{_where(output, row)}: variable '{v}' is not in {_in(row.get('dataset', output['dataset']))}"
                          for v in _row_variables(output, row) if v not in row_columns]
             if row["type"] == "categorical" and isinstance(row.get("levels"), list) and row["variable"] in row_columns:
-                frame = data.frame(row.get("dataset", output["dataset"]), [row["variable"]])
+                frame = data.frame(row.get("dataset", output["dataset"]), [row["variable"]],
+                                   columns=[SUBJECT, row["variable"], numeric_companion(row["variable"])])
                 present = distinct_number_texts(frame[row["variable"]])
                 absent = [v for v, _ in levels_of(data, output["dataset"], frame, row) if v not in present]
                 warnings += [f"{_where(output, row)}: level {v!r} of {row['variable']} is not in the data (its counts are 0)"
                              for v in absent]
         if output.get("arms") and output["treatment"] in columns:
-            subjects = data.frame(output["dataset"], [output["treatment"]])
+            subjects = data.frame(output["dataset"], [output["treatment"]],
+                                  columns=[SUBJECT, output["treatment"], numeric_companion(output["treatment"])])
             arms, arm_problems = data.arms(subjects, output["treatment"], output["arms"], where)
             problems += arm_problems
             present = distinct_number_texts(subjects[output["treatment"]])

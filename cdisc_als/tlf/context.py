@@ -63,10 +63,19 @@ class StudyData:
             cols |= set(self.adam["ADSL"].columns)
         return cols
 
-    def frame(self, dataset: str, variables=()) -> pd.DataFrame:
-        """The dataset with any of `variables` it lacks merged from ADSL by USUBJID."""
-        base = self.adam[dataset.upper()]
-        return self._with_adsl(dataset.upper(), base, variables, np.arange(len(base)))
+    def frame(self, dataset: str, variables=(), columns=None) -> pd.DataFrame:
+        """The dataset with any of `variables` it lacks merged from ADSL by USUBJID, text as text (record-level
+        datasets hold theirs as categoricals, run.read_adam). `columns`: only these of the dataset's own
+        columns (and the merged variables), so that a large dataset is not decoded whole for a few."""
+        name = dataset.upper()
+        base = self.adam[name]
+        if columns is not None:
+            base = base[[c for c in dict.fromkeys(columns) if c in base.columns]]
+        return self._with_adsl(name, decoded(base), variables, np.arange(len(base)))
+
+    def own_columns(self, dataset: str) -> list[str]:
+        """The dataset's own columns (KeyError when the study has no such dataset)."""
+        return list(self.adam[dataset.upper()].columns)
 
     def select(self, dataset: str, cond: dict[str, Any] | None, subjects: pd.DataFrame | None = None,
                variables=()) -> pd.DataFrame:
@@ -85,7 +94,7 @@ class StudyData:
             mask &= hit[codes]
         if cond:
             mask &= condition_mask(cond, lambda column: self.texts(name, column))
-        return self._with_adsl(name, base[mask], variables, np.flatnonzero(mask))
+        return self._with_adsl(name, decoded(base[mask]), variables, np.flatnonzero(mask))
 
     def texts(self, dataset: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(codes, distinct texts) of a column of the dataset as catalogue filters compare it, for every
@@ -246,6 +255,17 @@ class StudyData:
             arms.append(Arm.model_construct(armcd=number_text(code), arm=label,
                                             trt_code=int(code) if float(code).is_integer() else k, treated=True))
         return arms
+
+
+def decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its categorical columns as text (object), the other columns shared, not copied."""
+    coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not coded:
+        return frame
+    out = frame.copy(deep=False)
+    for column in coded:
+        out[column] = frame[column].to_numpy(dtype=object)
+    return out
 
 
 def _natural(text: str) -> tuple:

@@ -57,7 +57,7 @@ def _records(output: dict, data: StudyData, extra: list[str]):
     subjects = population_subjects(output, data, [v for v in extra if v])
     arms = output_arms(output, data, subjects)
     cond = to_condition(output.get("where"), f"output {output['id']}: where")
-    if SUBJECT not in data.frame(output["dataset"]).columns:
+    if SUBJECT not in data.own_columns(output["dataset"]):
         raise KeyError(SUBJECT)
     frame = data.select(output["dataset"], cond, subjects, [treatment, *extra, *condition_columns(cond)])
     frame = frame[number_texts(frame[treatment]).isin([a.arm for a in arms])]
@@ -297,7 +297,7 @@ def _param(frame: pd.DataFrame) -> str:
 
 @figure("scatter")
 def scatter_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tuple[bytes, pd.DataFrame]:
-    from cdisc_als.tlf.rows.models import _per_subject
+    from cdisc_als.tlf.rows.models import _per_subject, group_records
 
     frame, _, _ = _records(output, data, [output["x"]["variable"], output["y"]["variable"], "PARAM"])
     where = f"output {output['id']}"
@@ -307,7 +307,7 @@ def scatter_figure(output: dict, data: StudyData, ards: dict, catalogue) -> tupl
     ard = ArdBuilder(output["id"], "SCATTER", "regression", output["treatment"])
     levels: list[tuple[str, str, Any]] = [("", "all subjects", pair)]
     if group:
-        flags = _per_subject(data.frame(group.get("dataset", output["dataset"])), group, where)
+        flags = _per_subject(group_records(data, group.get("dataset", output["dataset"]), group, where), group, where)
         levels = []
         for item in group.get("levels", []):
             value = number_text(item["value"] if isinstance(item, dict) else item)

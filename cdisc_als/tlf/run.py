@@ -31,14 +31,16 @@ from cdisc_als.tlf.render import RunInfo, render_html, write_rtf, write_xlsx
 
 def read_adam(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Every ad*.xpt of the folder by upper-case name, read through the checked reader (damage raises
-    DatasetReadError: exit status 2); text missing as '', labels and formats in attrs."""
+    DatasetReadError: exit status 2); text missing as '', labels and formats in attrs. The text of the
+    record-level datasets stays coded (categoricals: a byte or two per record, not a pointer); StudyData
+    decodes the records an output selects. ADSL, one record per subject, is read as text."""
     from cdisc_als.datasets_io import read_dataset
 
     out = {}
     for path in sorted(Path(folder).glob("*.xpt")):
         if not path.stem.lower().startswith("ad"):
             continue
-        dataset = read_dataset(path)
+        dataset = read_dataset(path, categorical=path.stem.upper() != "ADSL")
         frame = dataset.frame
         frame.attrs["labels"] = {c.name: c.label for c in dataset.columns}
         frame.attrs["formats"] = {c.name: c.format or "" for c in dataset.columns}

@@ -76,6 +76,13 @@ row_type(RowType(
     variables=lambda row: [row.get("time", "AVISITN"), row.get("value", "AVAL"), SUBJECT], context="mixed_model"))
 
 
+def group_records(study, dataset: str, spec: dict, where: str) -> pd.DataFrame:
+    """The dataset's columns that _per_subject reads for `spec` (USUBJID, its variable and the variables of
+    its `where`), so that a large dataset is not decoded whole for them."""
+    needed = [SUBJECT, spec["variable"], *condition_columns(to_condition(spec.get("where"), where))]
+    return study.frame(dataset, columns=needed)
+
+
 def _per_subject(data: pd.DataFrame, spec: dict, where: str) -> pd.Series:
     part = apply_filter(data, to_condition(spec.get("where"), where))
     return part.dropna(subset=[spec["variable"]]).drop_duplicates(SUBJECT).set_index(SUBJECT)[spec["variable"]]
@@ -94,8 +101,7 @@ def _regression_compute(ctx: RowContext) -> None:
         return
     x, y = _per_subject(ctx.data, row["x"], where), _per_subject(ctx.data, row["y"], where)
     group = row["group"]
-    source = ctx.study.frame(group.get("dataset", ctx.dataset))
-    flags = _per_subject(source, group, where)
+    flags = _per_subject(group_records(ctx.study, group.get("dataset", ctx.dataset), group, where), group, where)
     pair = pd.DataFrame({"x": x, "y": y}).dropna()
     variable, level = _axis_name(row["y"]), _axis_name(row["x"])
     for item in group.get("levels", []):
