@@ -4,6 +4,7 @@ hand-worked example (and pandas where the helper promises pandas' result)."""
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -258,3 +259,122 @@ def test_dataset_json_and_define_groups_are_the_same_from_the_reader_codes_over_
         builder._rows_by_code, builder._file = {}, source
         groups = builder._codes(file.frame, "PARAMCD")
         assert list(groups) == ["A", "B", "C"] and {k: v.tolist() for k, v in groups.items()} == expected
+
+
+def test_xpt_writer_given_parts_writes_the_file_of_the_whole_dataset(tmp_path, monkeypatch):
+    """A dataset given as parts (ADQS, written as derived): the same bytes as the stacked frame, a text
+    variable as long as its longest value in any part (here only the last part has 'LONGER'), and a problem
+    named by its row in the whole dataset, at most 5 per reason over all the parts."""
+    from cdisc_als.export import xpt
+    from cdisc_als.xpt_reader import read_xpt
+
+    frame = pd.DataFrame({"USUBJID": [f"S{k // 4}" for k in range(23)], "AVAL": np.arange(23) / 8,
+                          "AVALC": ["LONGER" if k == 22 else ("" if k % 3 else "AB") for k in range(23)]})
+    parts = [frame.iloc[:9].reset_index(drop=True), frame.iloc[9:10].reset_index(drop=True),
+             frame.iloc[10:].reset_index(drop=True)]
+    whole = xpt.xpt_bytes(frame, "ADX", "X")
+    assert xpt.xpt_bytes(parts, "ADX", "X") == whole
+    monkeypatch.setattr(xpt, "CHUNK_BYTES", 40)          # chunks smaller than a part: the same bytes again
+    assert xpt.xpt_bytes(parts, "ADX", "X") == whole
+    for written, length in ((parts, 6), (parts[:2], 2)):                # 'LONGER' is only in the last part
+        xpt.write_xpt(written, tmp_path / "adx.xpt", "ADX", "X")
+        assert {c.name: c.length for c in read_xpt(tmp_path / "adx.xpt").columns}["AVALC"] == length
+    bad = [p.assign(AVALC=p["AVALC"].where(p.index % 2 == 1, "caf\u00e9")) for p in parts]
+    with pytest.raises(xpt.XptError) as info:
+        xpt.write_xpt(bad, tmp_path / "bad.xpt", "ADX", "X")
+    rows = [line.split(" row ")[1].split(":")[0] for line in info.value.problems]
+    assert rows == ["1", "3", "5", "7", "9"]             # rows of the whole dataset, 5 at most, over the parts
+    late = [p.assign(AVAL=p["AVAL"].where(p.index != 0, 1e80)) for p in parts]
+    with pytest.raises(xpt.XptError) as info:
+        xpt.write_xpt(late, tmp_path / "bad.xpt", "ADX", "X")
+    assert [line.split(" row ")[1].split(":")[0] for line in info.value.problems] == ["1", "10", "11"]
+    assert not (tmp_path / "bad.xpt").exists()
+
+
+def test_the_note_on_a_file_written_from_parts_counts_every_part(tmp_path):
+    """Too big for the read cache: the writer's note on a file written from parts holds each text's records
+    over all the parts (in order of first appearance), as the note on the stacked frame does."""
+    from cdisc_als.export.xpt import write_xpt
+    from cdisc_als.read_cache import shared_reads, written_note
+
+    frame = pd.DataFrame({"PARAMCD": ["B", "A", "B", "C", "A", "A"], "AVAL": np.arange(6.0)})
+    with shared_reads(limit=1):
+        write_xpt(frame, tmp_path / "whole.xpt", "ADX")
+        write_xpt([frame.iloc[:2], frame.iloc[2:].reset_index(drop=True)], tmp_path / "parts.xpt", "ADX")
+        whole, parts = written_note(tmp_path / "whole.xpt"), written_note(tmp_path / "parts.xpt")
+    assert list(parts.counts["PARAMCD"].items()) == [("B", 2), ("A", 3), ("C", 1)]
+    assert parts == whole
+    assert (tmp_path / "whole.xpt").read_bytes() == (tmp_path / "parts.xpt").read_bytes()
+
+
+def test_stack_coded_unites_categories_in_order_of_appearance_and_can_empty_the_parts():
+    from cdisc_als.columnar import categorical_of, stack_coded
+
+    first = pd.DataFrame({"T": pd.Categorical(categorical_of(np.array(["b", "a"], dtype=object))), "N": [1.0, 2.0]})
+    second = pd.DataFrame({"T": np.array(["c", "a", None], dtype=object), "N": [3.0, 4.0, 5.0]})
+    stacked = stack_coded([first, second], consume=True)
+    assert list(stacked["T"].cat.categories) == ["b", "a", "c"]
+    assert stacked["T"].astype(object).tolist()[:4] == ["b", "a", "c", "a"] and pd.isna(stacked["T"].iloc[4])
+    assert stacked["N"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert list(first.columns) == [] and list(second.columns) == []
+
+
+def test_reader_text_as_categoricals_is_the_text_read_as_objects(tmp_path):
+    """read_dataset(categorical=True): each text column a categorical of the reader's codes, equal to the text
+    columns read as objects; numbers unchanged; inside and outside the read cache."""
+    from cdisc_als.datasets_io import read_dataset
+    from cdisc_als.export.xpt import write_xpt
+    from cdisc_als.read_cache import shared_reads
+
+    frame = pd.DataFrame({"USUBJID": ["S2", "S1", "S2", ""], "PARAMCD": ["X", "Y", "X", "Y"], "AVAL": [1.0, np.nan, 3, 4]})
+    write_xpt(frame, tmp_path / "adx.xpt", "ADX")
+    for cached in (False, True):
+        with shared_reads() if cached else nullcontext():
+            as_text = read_dataset(tmp_path / "adx.xpt").frame
+            coded = read_dataset(tmp_path / "adx.xpt", categorical=True).frame
+        assert isinstance(coded["USUBJID"].dtype, pd.CategoricalDtype) and coded["AVAL"].dtype == np.float64
+        pd.testing.assert_frame_equal(coded.astype({"USUBJID": object, "PARAMCD": object}), as_text)
+        assert as_text["USUBJID"].tolist() == ["S2", "S1", "S2", ""]
+
+
+def test_memory_budget_decides_whether_two_heavy_stages_run_side_by_side(tmp_path, monkeypatch):
+    from cdisc_als import memory
+
+    (tmp_path / "adqs.xpt").write_bytes(b"x" * (1 << 20))           # 1 MB of ADaM files
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(1.9 / 1024))       # 1.9 MB
+    need = memory.VALIDATION_PER_BYTE + memory.TLF_PER_BYTE
+    assert memory.both_fit_in_memory(tmp_path) == (need * (1 << 20) <= 1.9 * (1 << 20))
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(need / 1024))
+    assert memory.both_fit_in_memory(tmp_path)
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(need / 1024 * 0.99))
+    assert not memory.both_fit_in_memory(tmp_path)
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, "not a number")
+    assert memory.memory_budget() > 0
+
+
+def test_tlf_study_data_with_coded_text_gives_the_records_of_text_columns():
+    """The TLF stage keeps the text of record-level datasets as categoricals: what an output selects, a
+    dataset's columns asked for, and the filter texts are what the same frame with text objects gives."""
+    from cdisc_als.columnar import as_categoricals
+    from cdisc_als.tlf.context import StudyData
+    from cdisc_als.tlf.filters import to_condition
+
+    adsl = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "TRT01P": ["A", "B", "A"], "AGE": [50.0, 60.0, 70.0]})
+    adqs = pd.DataFrame({"USUBJID": ["S1", "S1", "S2", "S3", "S3"], "PARAMCD": ["X", "Y", "X", "X", "Y"],
+                         "AVISIT": ["BASELINE", "MONTH 1", "BASELINE", "MONTH 1", ""], "AVAL": [1.0, 2, 3, 4, 5]})
+    as_text = StudyData({"ADSL": adsl, "ADQS": adqs})
+    coded = StudyData({"ADSL": adsl, "ADQS": as_categoricals(adqs)})
+    assert isinstance(coded.adam["ADQS"]["PARAMCD"].dtype, pd.CategoricalDtype)
+    cond = to_condition({"PARAMCD": "X"}, "test")
+    subjects = adsl[adsl["TRT01P"] == "A"]
+    for got, expected in ((coded.select("ADQS", cond, subjects, ["TRT01P"]), as_text.select("ADQS", cond, subjects, ["TRT01P"])),
+                          (coded.frame("ADQS", ["AGE"]), as_text.frame("ADQS", ["AGE"]))):
+        assert got["PARAMCD"].dtype == object and got["AVISIT"].dtype == object
+        pd.testing.assert_frame_equal(got, expected)
+    only = coded.frame("ADQS", ["TRT01P"], columns=["USUBJID", "AVISIT", "NOTHERE"])
+    assert list(only.columns) == ["USUBJID", "AVISIT", "TRT01P"] and only["AVISIT"].dtype == object
+    for column in ("PARAMCD", "AVISIT", "TRT01P"):
+        codes, texts = coded.texts("ADQS", column)
+        expected_codes, expected_texts = as_text.texts("ADQS", column)
+        assert texts[codes].tolist() == expected_texts[expected_codes].tolist()
+    assert coded.own_columns("adqs") == ["USUBJID", "PARAMCD", "AVISIT", "AVAL"]
