@@ -74,10 +74,12 @@ def test_the_guides_count_and_describe_datasets_from_their_headers_and_read_only
               tmp_path / "qs.xpt", "QS", "Questionnaires", [XptVariable("USUBJID"), XptVariable("QSTESTCD"),
                                                             XptVariable("QSSTRESN", "Num")])
     decoded = []
-    real = guide_inputs.read_xpt
-    monkeypatch.setattr(guide_inputs, "read_xpt", lambda path: decoded.append(path.name) or real(path))
+    real = guide_inputs.read_dataset
+    monkeypatch.setattr(guide_inputs, "read_dataset",
+                        lambda path, usecols=None: (usecols is None and decoded.append(path.name)) or real(path, usecols))
     folder = guide_inputs.DatasetFolder(tmp_path)
     assert list(folder) == ["DM", "QS"] and len(folder) == 2 and "AE" not in folder
+    assert "QS" in folder and decoded == []               # `in` answers from the file names, reads nothing
     assert folder.records("QS") == 3 and folder.columns("QS") == ["USUBJID", "QSTESTCD", "QSSTRESN"]
     assert folder.label("DM") == "Demographics"
     assert folder.values("QS", ["QSTESTCD"])["QSTESTCD"].value_counts().to_dict() == {"Q1": 2, "Q2": 1}

@@ -68,6 +68,10 @@ class DatasetFolder(Mapping[str, pd.DataFrame]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's own `in` indexes the folder, which would read the whole dataset to say it is there
+        return name in self._paths
+
     def __len__(self) -> int:
         return len(self._paths)
 
