@@ -52,10 +52,13 @@ def _selected_records(token: str, sdtm: dict[str, pd.DataFrame]) -> tuple[pd.Dat
     date_var = _date_variable(frame, domain) if frame is not None else None
     if frame is None or variable not in frame.columns or date_var is None:
         return None, domain, date_var or "", value or token
-    rows = frame[frame[variable] == value]
-    if f"{domain}OCCUR" in rows.columns:
-        rows = rows[rows[f"{domain}OCCUR"] != "N"]
-    return rows, domain, date_var, value
+    # only the variables an event source reads are copied (PR holds a record per day of NIV use)
+    used = [c for c in dict.fromkeys(("USUBJID", variable, date_var, f"{domain}SEQ", f"{domain}DUR",
+                                      f"{domain}OCCUR")) if c in frame.columns]
+    selected = (frame[variable] == value).to_numpy()
+    if f"{domain}OCCUR" in frame.columns:
+        selected &= (frame[f"{domain}OCCUR"] != "N").to_numpy()
+    return frame.loc[selected, used], domain, date_var, value
 
 
 def _dated(rows: pd.DataFrame, domain: str, date_var: str) -> pd.DataFrame:
