@@ -228,8 +228,8 @@ def _print(n: int, now: RunResult, base: RunResult | None) -> None:
               f"(baseline / now {base.peak_mb / now.peak_mb if now.peak_mb else float('nan'):.1f})")
     if now.own:
         print("(second process: SDTM validation and export beside ADaM, TLF beside the ADaM validation and export and"
-              " the guides; its peak RSS is the two processes' over that window, and the stages' seconds add up to"
-              " more than the wall-clock total)")
+              " the guides, or after the validation when both would not fit the memory budget; its peak RSS is the"
+              " two processes' over that window, and the stages' seconds add up to more than the wall-clock total)")
     if n in TARGETS:
         seconds, gb = TARGETS[n]
         ok = now.total <= seconds and now.peak_mb <= gb * 1024
@@ -263,7 +263,7 @@ def main() -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="cdisc_als_bench_"))
     work.mkdir(parents=True, exist_ok=True)
     cli = [sys.executable, "-m", "cdisc_als.cli"]
-    totals, peaks = {}, {}
+    totals, peaks, base_peaks = {}, {}, {}
     for n in args.subjects:
         if not args.force and (projected := _projected_peak_mb(n, peaks)) > 0.9 * _available_mb():
             print(f"\n== {n:,} subjects: not run: memory grows linearly with the subjects, so the "
@@ -282,13 +282,18 @@ def main() -> int:
                             "--no-reference"], None,
                            ROOT)
         base = None
-        if args.baseline_ref:
+        if args.baseline_ref and (projected := _projected_peak_mb(n, base_peaks)) > 0.9 * _available_mb():
+            print(f"(baseline {args.baseline_ref} not run at {n:,} subjects: its {max(base_peaks):,}-subject peak "
+                  f"projects {projected / 1024:.1f} GB, more than this machine has available)")
+        elif args.baseline_ref:
             tree = _baseline_tree(args.baseline_ref, work)
             env = {**__import__("os").environ, "PYTHONPATH": str(tree)}
             base = run_pipeline([sys.executable, "-m", "cdisc_als.cli", "run", "--raw", str(raw),
                                  "--out", str(work / f"baseline{n}")], env, tree)
         _print(n, now, base)
         totals[n], peaks[n] = now.total, now.peak_mb
+        if base is not None:
+            base_peaks[n] = base.peak_mb
     sizes = sorted(totals)
     for small, big in zip(sizes, sizes[1:], strict=False):
         factor = big / small

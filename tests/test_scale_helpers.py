@@ -338,18 +338,17 @@ def test_reader_text_as_categoricals_is_the_text_read_as_objects(tmp_path):
 
 
 def test_memory_budget_decides_whether_two_heavy_stages_run_side_by_side(tmp_path, monkeypatch):
+    """The ADaM validation and the TLFs run side by side when (1.2 + 0.6) bytes per byte of ADaM files fit
+    the budget (CDISC_ALS_MEMORY_GB)."""
     from cdisc_als import memory
 
-    (tmp_path / "adqs.xpt").write_bytes(b"x" * (1 << 20))           # 1 MB of ADaM files
-    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(1.9 / 1024))       # 1.9 MB
-    need = memory.VALIDATION_PER_BYTE + memory.TLF_PER_BYTE
-    assert memory.both_fit_in_memory(tmp_path) == (need * (1 << 20) <= 1.9 * (1 << 20))
-    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(need / 1024))
-    assert memory.both_fit_in_memory(tmp_path)
-    monkeypatch.setenv(memory.MEMORY_VARIABLE, str(need / 1024 * 0.99))
-    assert not memory.both_fit_in_memory(tmp_path)
-    monkeypatch.setenv(memory.MEMORY_VARIABLE, "not a number")
-    assert memory.memory_budget() > 0
+    (tmp_path / "adqs.xpt").write_bytes(b"x" * (1 << 20))           # 1 MB of ADaM files: 1.8 MB needed
+    assert memory.VALIDATION_PER_BYTE + memory.TLF_PER_BYTE == pytest.approx(1.8)
+    for megabytes, fits in ((1.7, False), (1.79, False), (1.81, True), (100, True)):
+        monkeypatch.setenv(memory.MEMORY_VARIABLE, str(megabytes / 1024))
+        assert memory.both_fit_in_memory(tmp_path) == fits, megabytes
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, "not a number")        # the default: a share of the machine
+    assert memory.memory_budget() > 0 and memory.both_fit_in_memory(tmp_path)
 
 
 def test_tlf_study_data_with_coded_text_gives_the_records_of_text_columns():
