@@ -26,10 +26,10 @@ def main() -> None:
         start = time.perf_counter()
         result = run_adam(sdtm, adam, study)
         seconds = time.perf_counter() - start
-    records = sum(len(f) for f in result.values())
+    records = sum(result.values())
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    for name, frame in result.items():
-        print(f"  {name:6s} {len(frame):>10,d} records")
+    for name, count in result.items():
+        print(f"  {name:6s} {count:>10,d} records")
     print(f"ADaM records: {records:,}")
     print(f"seconds (SDTM XPT -> ADaM XPT): {seconds:.1f}")
     print(f"records/s: {records / seconds:,.0f}")

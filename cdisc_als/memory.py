@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import math
 import os
+import sys
 from pathlib import Path
 
 
@@ -26,19 +28,36 @@ VALIDATION_PER_BYTE, TLF_PER_BYTE = 1.2, 0.6
 
 
 def memory_budget() -> int:
-    """Bytes a run may hold at once: CDISC_ALS_MEMORY_GB when it is a positive number, else two thirds of
-    the machine's physical memory (what is left is the system's and the page cache's)."""
+    """Bytes a run may hold at once: CDISC_ALS_MEMORY_GB when it is a positive number ('inf': no limit), else
+    two thirds of the memory this process may use: the machine's physical memory, or the container's limit
+    (cgroup) when that is lower; what is left is the system's and the page cache's."""
     text = os.environ.get(MEMORY_VARIABLE, "").strip()
     try:
         gigabytes = float(text)
     except ValueError:
         gigabytes = 0.0
     if gigabytes > 0:
-        return int(gigabytes * (1 << 30))
+        return int(gigabytes * (1 << 30)) if math.isfinite(gigabytes) else sys.maxsize
+    return usable_memory() * 2 // 3
+
+
+CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def usable_memory() -> int:
+    """The machine's physical memory, or the cgroup (v2, then v1) memory limit of this process when lower."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 2 // 3
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
-        return 8 << 30
+        physical = 8 << 30
+    for limit_file in CGROUP_LIMITS:
+        try:
+            text = limit_file.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            physical = min(physical, int(text))
+    return physical
 
 
 def both_fit_in_memory(adam_folder: Path) -> bool:

@@ -347,8 +347,17 @@ def test_memory_budget_decides_whether_two_heavy_stages_run_side_by_side(tmp_pat
     for megabytes, fits in ((1.7, False), (1.79, False), (1.81, True), (100, True)):
         monkeypatch.setenv(memory.MEMORY_VARIABLE, str(megabytes / 1024))
         assert memory.both_fit_in_memory(tmp_path) == fits, megabytes
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, "inf")                   # no limit
+    assert memory.both_fit_in_memory(tmp_path)
     monkeypatch.setenv(memory.MEMORY_VARIABLE, "not a number")        # the default: a share of the machine
     assert memory.memory_budget() > 0 and memory.both_fit_in_memory(tmp_path)
+    limit = tmp_path / "memory.max"                                     # a container limit below the machine's
+    limit.write_text("3145728\n")
+    monkeypatch.setattr(memory, "CGROUP_LIMITS", (tmp_path / "absent", limit))
+    assert memory.usable_memory() == 3 << 20 and memory.memory_budget() == 2 << 20
+    assert memory.both_fit_in_memory(tmp_path)                          # 1.8 MB of 2 MB
+    limit.write_text("max\n")                                         # cgroup v2: no limit
+    assert memory.usable_memory() > 3 << 20
 
 
 def test_tlf_study_data_with_coded_text_gives_the_records_of_text_columns():
