@@ -5,7 +5,7 @@ XPT -> validation, export, guides, TLF), so the same file is read four or five t
 `shared_reads()`, the XPT reader keeps what it decoded, keyed by the file's path, size, modification
 time and inode (a file rewritten since is read again), and hands every later reader a copy (so no
 stage can change what another reads). The XPT writer keeps there, too, what a reader of the file it has
-just written would decode (xpt_reader.KeptDataset.written), so a file written in the run is not decoded
+just written would decode (xpt_written.kept_as_read), so a file written in the run is not decoded
 at all when it fits; when it does not, the writer leaves a note instead (WrittenNote: the file is sound, and
 each text column's values with their counts), so that a validation need not read it only to check it for
 damage, nor the guides to count parameters. What is kept is compact (xpt_reader.KeptDataset: numbers as

@@ -312,7 +312,7 @@ def write_xpt(frame: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path, da
     """Write one dataset, a frame or its parts (xpt_parts), as an XPT v5 file, atomically, with a fixed
     timestamp (reruns are identical). Inside read_cache.shared_reads() the cache is handed what a reader of
     the file would decode."""
-    from cdisc_als.xpt_reader import keep_written
+    from cdisc_als.xpt_written import keep_written
 
     parts = _as_parts(frame)
     if variables is None:
