@@ -106,15 +106,14 @@ def as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame
 
 
-def stack_coded(parts: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
+def stack_coded(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of the same columns stacked, a column at a time: numbers concatenated, categoricals united
-    (categories in order of first appearance over the parts), text objects as categoricals. `consume`: each
-    part's column is dropped once stacked, so that at most one column is held twice."""
+    (categories in order of first appearance over the parts), text objects as categoricals."""
     from pandas.api.types import union_categoricals
 
     columns = {}
     for name in list(parts[0].columns):
-        pieces = [part.pop(name) if consume else part[name] for part in parts]
+        pieces = [part[name] for part in parts]
         if any(isinstance(p.dtype, pd.CategoricalDtype) or p.dtype == object for p in pieces):
             coded = [p.array if isinstance(p.dtype, pd.CategoricalDtype) else categorical_of(p.to_numpy())
                      for p in pieces]
