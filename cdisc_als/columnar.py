@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 
 def factorized(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +107,48 @@ def as_categoricals(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index, columns=frame.columns, copy=False) if columns else frame
 
 
-def stack_coded(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of the same columns stacked, a column at a time: numbers concatenated, categoricals united
-    (categories in order of first appearance over the parts), text objects as categoricals."""
-    from pandas.api.types import union_categoricals
+_MISSING = {"f": np.nan, "M": np.datetime64("NaT"), "O": np.nan}
+CATEGORICAL = object()      # the type of a column whose parts are all categoricals (united, not concatenated)
 
-    columns = {}
-    for name in list(parts[0].columns):
-        pieces = [part[name] for part in parts]
-        if any(isinstance(p.dtype, pd.CategoricalDtype) or p.dtype == object for p in pieces):
-            coded = [p.array if isinstance(p.dtype, pd.CategoricalDtype) else categorical_of(p.to_numpy())
-                     for p in pieces]
-            columns[name] = union_categoricals(coded) if len(coded) > 1 else coded[0]
-        else:
-            columns[name] = np.concatenate([p.to_numpy() for p in pieces])
+
+def stacked_columns(parts: list[pd.DataFrame], consume: bool = False) -> dict[str, np.ndarray | pd.Categorical] | None:
+    """Every column of the parts stacked (union of the columns in order of appearance; a part without the
+    column contributes missing values: NaN, NaT); None when a column's parts differ in type or cannot hold
+    a missing value (the caller uses pd.concat). Categorical columns (text held as codes) are united, the
+    categories in order of first appearance over the parts, where pd.concat would make text objects of them;
+    every part must have them. Every column is checked before any is stacked. `consume`:
+    each part's column is dropped once copied, so that at most one column is held twice (parts whose columns
+    are one block each, columnar.frame_of, then free their records as they go)."""
+    names = list(dict.fromkeys(name for part in parts for name in part.columns))
+    types = {}
+    for name in names:
+        dtypes = {part[name].dtype for part in parts if name in part.columns}
+        if all(isinstance(dtype, pd.CategoricalDtype) for dtype in dtypes):
+            if any(name not in part.columns for part in parts):
+                return None
+            types[name] = CATEGORICAL
+            continue
+        if len(dtypes) != 1:
+            return None
+        types[name] = dtypes.pop()
+        if types[name].kind not in _MISSING and any(name not in part.columns for part in parts):
+            return None
+    lengths = [len(part) for part in parts]
+    out = {}
+    for name, dtype in types.items():
+        if dtype is CATEGORICAL:
+            coded = [(part.pop(name) if consume else part[name]).array for part in parts]
+            out[name] = union_categoricals(coded) if len(coded) > 1 else coded[0]
+            continue
+        pieces = [(part.pop(name) if consume else part[name]).to_numpy() if name in part.columns
+                  else np.full(n, _MISSING[dtype.kind], dtype=dtype) for part, n in zip(parts, lengths, strict=True)]
+        out[name] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         del pieces
-    return frame_of(columns) if columns else pd.DataFrame(index=pd.RangeIndex(sum(len(p) for p in parts)))
+    return out
+
+
+def stack_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat(parts, ignore_index=True), built a column at a time while each part's column is dropped
+    (stacked_columns(consume=True)): the parts are emptied; pd.concat when their columns cannot be stacked."""
+    columns = stacked_columns(parts, consume=True)
+    return frame_of(columns) if columns is not None else pd.concat(parts, ignore_index=True)

@@ -20,7 +20,7 @@ def keep_written(path: Path, headers: bytes, frame: pd.DataFrame | list[pd.DataF
     so that its first reader does not decode it again. Nothing is built when even its least size (8 bytes per
     number, 1 per text code) is more than the cache holds: the cache would refuse it; the writer's note on
     the file is kept instead (read_cache.WrittenNote)."""
-    from cdisc_als.columnar import stack_coded
+    from cdisc_als.columnar import stack_parts
     from cdisc_als.read_cache import active_cache
 
     cache = active_cache()
@@ -30,7 +30,7 @@ def keep_written(path: Path, headers: bytes, frame: pd.DataFrame | list[pd.DataF
     if sum(least_kept_bytes(part, names) for part in parts) > cache.limit:
         cache.note(path, written_note_of(headers, path, parts, names))
         return
-    whole = parts[0] if len(parts) == 1 else stack_coded([part[names] for part in parts])
+    whole = parts[0] if len(parts) == 1 else stack_parts([part[names] for part in parts])
     if (kept := kept_as_read(path, headers, whole, names)) is not None:
         cache.put(path, kept)
 

@@ -185,7 +185,7 @@ def test_adqs_kept_in_finalized_parts_is_the_finalized_one_pass_dataset(sample_a
     import cdisc_als.adam.adqs as adqs
     from cdisc_als.adam.parted import FinalizedParts
     from cdisc_als.adam.pipeline import finalize_adam
-    from cdisc_als.columnar import stack_coded
+    from cdisc_als.columnar import stack_parts
 
     study = parse_study(_study_doc())
     metadata = load_metadata(None, study)
@@ -193,7 +193,7 @@ def test_adqs_kept_in_finalized_parts_is_the_finalized_one_pass_dataset(sample_a
     parts = FinalizedParts("ADQS", metadata, lambda part: finalize_adam(part, "ADQS", metadata))
     built = build_adam(read_sdtm(SAMPLE_SDTM_DIR), study, metadata, parts)
     assert built["ADQS"] is parts and len(parts) == len(sample_adam["ADQS"])
-    stacked = stack_coded(parts.aligned())
+    stacked = stack_parts(parts.aligned())
     assert isinstance(stacked["PARAMCD"].dtype, pd.CategoricalDtype)       # text kept as codes
     decoded = stacked.astype({c: object for c in stacked.columns if isinstance(stacked[c].dtype, pd.CategoricalDtype)})
     expected = finalize_adam(sample_adam["ADQS"], "ADQS", metadata)
@@ -209,7 +209,7 @@ def test_finalized_parts_keep_a_permissible_variable_that_only_some_parts_have()
     """Stacking finalized parts: a permissible variable is kept when any part has it, missing ('' or NaN) in
     the others, in the metadata's order; one that no part has is left out, as finalize leaves it out."""
     from cdisc_als.adam.parted import FinalizedParts
-    from cdisc_als.columnar import stack_coded
+    from cdisc_als.columnar import stack_parts
 
     metadata = load_metadata(None, parse_study(_study_doc()))
     order = metadata.dataset("ADQS").variable_names
@@ -217,7 +217,7 @@ def test_finalized_parts_keep_a_permissible_variable_that_only_some_parts_have()
     parts = FinalizedParts("ADQS", metadata, lambda part: part)
     parts.add(pd.DataFrame({"USUBJID": ["S1", "S1"], "AVAL": [1.0, 2.0]}))
     parts.add(pd.DataFrame({"USUBJID": ["S2"], "DTYPE": ["PHANTOM"], "AVAL": [3.0], "SRCSEQ": [7.0]}))
-    stacked = stack_coded(parts.aligned())
+    stacked = stack_parts(parts.aligned())
     assert list(stacked.columns) == ["USUBJID", "AVAL", "DTYPE", "SRCSEQ"]
     assert stacked["DTYPE"].astype(object).tolist() == ["", "", "PHANTOM"]
     assert stacked["USUBJID"].astype(object).tolist() == ["S1", "S1", "S2"]

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_als.adam.assemble import sequence_in_subject, stack_parts, stacked_columns, subject_key_order
+from cdisc_als.adam.assemble import sequence_in_subject, subject_key_order
 from cdisc_als.adam.bds import flag_analysis_records
-from cdisc_als.columnar import map_distinct
+from cdisc_als.columnar import map_distinct, stack_parts, stacked_columns
 from cdisc_als.stats.km import km_table, logrank_k
 from cdisc_als.stats.models import _subject_designs
 from cdisc_als.tlf.render import rtf_escape
@@ -307,15 +307,22 @@ def test_the_note_on_a_file_written_from_parts_counts_every_part(tmp_path):
     assert (tmp_path / "whole.xpt").read_bytes() == (tmp_path / "parts.xpt").read_bytes()
 
 
-def test_stack_coded_unites_categories_in_order_of_appearance():
-    from cdisc_als.columnar import categorical_of, stack_coded
+def test_stacked_columns_unite_categoricals_in_order_of_appearance():
+    """Text held as categoricals (a compact ADQS part) is stacked as one categorical, categories in order of
+    first appearance over the parts, the values those of pd.concat; a part without the column, or a text
+    object beside the categoricals, leaves the column to pd.concat."""
+    from cdisc_als.columnar import categorical_of
 
-    first = pd.DataFrame({"T": pd.Categorical(categorical_of(np.array(["b", "a"], dtype=object))), "N": [1.0, 2.0]})
-    second = pd.DataFrame({"T": np.array(["c", "a", None], dtype=object), "N": [3.0, 4.0, 5.0]})
-    stacked = stack_coded([first, second])
+    first = pd.DataFrame({"T": categorical_of(np.array(["b", "a"], dtype=object)), "N": [1.0, 2.0]})
+    second = pd.DataFrame({"T": categorical_of(np.array(["c", "a", None], dtype=object)), "N": [3.0, 4.0, 5.0]})
+    stacked = stack_parts([first.copy(), second.copy()])
     assert list(stacked["T"].cat.categories) == ["b", "a", "c"]
-    assert stacked["T"].astype(object).tolist()[:4] == ["b", "a", "c", "a"] and pd.isna(stacked["T"].iloc[4])
+    concat = pd.concat([first, second], ignore_index=True)
+    assert stacked["T"].astype(object).tolist()[:4] == concat["T"].tolist()[:4] == ["b", "a", "c", "a"]
+    assert pd.isna(stacked["T"].iloc[4]) and pd.isna(concat["T"].iloc[4])
     assert stacked["N"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert stacked_columns([first, second[["N"]]]) is None
+    assert stacked_columns([first, second.assign(T=["c", "a", None])]) is None
 
 
 def test_reader_text_as_categoricals_is_the_text_read_as_objects(tmp_path):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cdisc_als.adam import bds
 from cdisc_als.adam import derive as d
-from cdisc_als.adam.assemble import sequence_in_subject, stack_parts, stacked_columns, subject_key_order
+from cdisc_als.adam.assemble import sequence_in_subject, subject_key_order
 from cdisc_als.adam.params import attach_param_text, derive_sums, select_findings
 from cdisc_als.adam.slopes import derive_slope_params
 from cdisc_als.adam.staging import (
@@ -27,7 +27,7 @@ from cdisc_als.adam.staging import (
     derive_stage_records,
     stage_specs,
 )
-from cdisc_als.columnar import frame_of
+from cdisc_als.columnar import frame_of, stack_parts, stacked_columns
 from cdisc_als.metadata.parameters import Parameter
 from cdisc_als.study import Study
 
